@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import avro from 'avsc';
+import { UndecodableError, messageOf } from '../errors.js';
+
+export interface Order {
+  orderId: string;
+  product: string;
+  price: number;
+  /** Milliseconds since the epoch (Avro timestamp-millis). */
+  createdAt: number;
+}
+
+const SCHEMA_URL = new URL('../../../schemas/order.avsc', import.meta.url);
+
+// Parsed once per process: avsc compiles the schema into specialised encode/decode functions.
+const orderType = avro.Type.forSchema(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as avro.Schema);
+
+export function encodeOrder(order: Order): Buffer {
+  return orderType.toBuffer(order);
+}
+
+/** Decodes Avro bytes into an Order, or throws UndecodableError: never a half-valid order. */
+export function decodeOrder(bytes: Buffer | null): Order {
+  if (bytes === null) throw new UndecodableError('record has no value');
+  let order: Order;
+  try {
+    // fromBuffer rejects truncated bytes and trailing garbage.
+    order = orderType.fromBuffer(bytes) as Order;
+  } catch (error) {
+    throw new UndecodableError(`not an Avro Order: ${messageOf(error)}`, error);
+  }
+  const problem = invalidField(order);
+  if (problem !== undefined) throw new UndecodableError(`not a valid Order: ${problem}`);
+  return order;
+}
+
+// avsc accepts any bytes for a string (bad UTF-8 becomes U+FFFD) and any double, so check what it cannot.
+function invalidField(order: Order): string | undefined {
+  if (order.orderId === '') return 'orderId is empty';
+  if (order.orderId.includes('\uFFFD') || order.product.includes('\uFFFD')) return 'string field is not valid UTF-8';
+  if (!Number.isFinite(order.price)) return `price is ${order.price}`;
+  if (!Number.isSafeInteger(order.createdAt)) return `createdAt is ${order.createdAt}`;
+  return undefined;
+}

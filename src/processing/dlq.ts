@@ -1,0 +1,96 @@
+/** Why an order ended in the dead-letter topic. */
+export type DeadLetterReason = 'retries-exhausted' | 'undecodable' | 'non-retryable';
+
+export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+export type Headers = Record<string, HeaderValue>;
+
+/** A consumed record as it came from Kafka, before any decoding. */
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+}
+
+export interface FailureContext {
+  group: string;
+  attempts: number;
+  reason: DeadLetterReason;
+  errorMessage: string;
+  failedAt: Date;
+}
+
+export interface DeadLetterRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+}
+
+/** What a dead letter's headers say about how it got there. */
+export interface DeadLetterInfo {
+  originalTopic: string;
+  originalPartition: number;
+  originalOffset: string;
+  originalTimestamp: string;
+  group: string;
+  attempts: number;
+  reason: string;
+  errorMessage: string;
+  failedAt: string;
+}
+
+export const DLQ_HEADER = {
+  originalTopic: 'dlq.original.topic',
+  originalPartition: 'dlq.original.partition',
+  originalOffset: 'dlq.original.offset',
+  originalTimestamp: 'dlq.original.timestamp',
+  group: 'dlq.consumer.group',
+  attempts: 'dlq.attempts',
+  reason: 'dlq.reason',
+  errorMessage: 'dlq.error.message',
+  failedAt: 'dlq.failed.at',
+} as const;
+
+/** The dead letter keeps the original key, value bytes and headers, and adds where and why it failed. */
+export function deadLetter(record: SourceRecord, context: FailureContext): DeadLetterRecord {
+  return {
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...record.headers,
+      [DLQ_HEADER.originalTopic]: record.topic,
+      [DLQ_HEADER.originalPartition]: String(record.partition),
+      [DLQ_HEADER.originalOffset]: record.offset,
+      [DLQ_HEADER.originalTimestamp]: record.timestamp,
+      [DLQ_HEADER.group]: context.group,
+      [DLQ_HEADER.attempts]: String(context.attempts),
+      [DLQ_HEADER.reason]: context.reason,
+      [DLQ_HEADER.errorMessage]: context.errorMessage,
+      [DLQ_HEADER.failedAt]: context.failedAt.toISOString(),
+    },
+  };
+}
+
+export function readDeadLetter(headers: Headers): DeadLetterInfo {
+  const text = (name: string): string => headerText(headers[name]);
+  return {
+    originalTopic: text(DLQ_HEADER.originalTopic),
+    originalPartition: Number(text(DLQ_HEADER.originalPartition)),
+    originalOffset: text(DLQ_HEADER.originalOffset),
+    originalTimestamp: text(DLQ_HEADER.originalTimestamp),
+    group: text(DLQ_HEADER.group),
+    attempts: Number(text(DLQ_HEADER.attempts)),
+    reason: text(DLQ_HEADER.reason) || 'unknown',
+    errorMessage: text(DLQ_HEADER.errorMessage),
+    failedAt: text(DLQ_HEADER.failedAt),
+  };
+}
+
+// Kafka allows a header name more than once; the last value is the one that counts.
+function headerText(value: HeaderValue): string {
+  const last = Array.isArray(value) ? value[value.length - 1] : value;
+  return last === undefined ? '' : last.toString();
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseBrokers, parseConsumeOptions, parseDlqTailOptions, parseProduceOptions } from '../../src/config.js';
+import { UsageError } from '../../src/errors.js';
+
+const usage = (message: RegExp) => (error: unknown) => error instanceof UsageError && message.test(error.message);
+
+describe('flag validation', () => {
+  it('applies the defaults', () => {
+    const options = parseConsumeOptions({}, {});
+    assert.deepEqual({ ...options, seed: 0 }, {
+      brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3,
+      topic: 'orders', dlqTopic: 'orders-dlq', group: 'orders-consumer',
+      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, exitAtEnd: false,
+    });
+    assert.ok(Number.isInteger(options.seed));
+  });
+
+  it('takes --broker over KAFKA_BROKERS over the default', () => {
+    assert.deepEqual(parseProduceOptions({}, { KAFKA_BROKERS: 'k1:9092,k2:9093' }).brokers, ['k1:9092', 'k2:9093']);
+    assert.deepEqual(parseProduceOptions({ broker: 'b:1' }, { KAFKA_BROKERS: 'k1:9092' }).brokers, ['b:1']);
+  });
+
+  it('rejects malformed broker lists, naming the source', () => {
+    for (const bad of ['', 'localhost', 'host:0', 'host:70000', 'a:1,,b:2', 'http://x:1']) {
+      assert.throws(() => parseBrokers(bad), usage(/--broker must be a comma-separated list of host:port/), bad);
+    }
+    assert.throws(() => parseProduceOptions({}, { KAFKA_BROKERS: 'nope' }), usage(/^KAFKA_BROKERS must be/));
+    assert.deepEqual(parseBrokers('[::1]:9092, 10.0.0.1:9092'), ['[::1]:9092', '10.0.0.1:9092']);
+  });
+
+  it('keeps --fail-rate within [0, 1]', () => {
+    assert.equal(parseConsumeOptions({ failRate: '0' }, {}).failRate, 0);
+    assert.equal(parseConsumeOptions({ failRate: '1' }, {}).failRate, 1);
+    for (const bad of ['1.5', '-0.1', 'abc', '', 'NaN']) {
+      assert.throws(() => parseConsumeOptions({ failRate: bad }, {}), usage(/^--fail-rate must be between 0 and 1, got/), bad);
+    }
+  });
+
+  it('wants whole, non-negative counts and retries', () => {
+    assert.equal(parseProduceOptions({ count: '0' }, {}).count, 0);
+    for (const bad of ['-1', '1.5', 'ten', '1e3', '']) {
+      assert.throws(() => parseProduceOptions({ count: bad }, {}), usage(/^--count must be a whole number/), bad);
+      assert.throws(() => parseConsumeOptions({ retries: bad }, {}), usage(/^--retries must be a whole number/), bad);
+    }
+  });
+
+  it('checks seeds, rates, timeouts, partitions and topic names', () => {
+    assert.equal(parseProduceOptions({ seed: '42' }, {}).seed, 42);
+    assert.throws(() => parseProduceOptions({ seed: '-3' }, {}), usage(/^--seed/));
+    assert.throws(() => parseProduceOptions({ rate: '0' }, {}), usage(/^--rate/));
+    assert.throws(() => parseProduceOptions({ timeoutMs: '5' }, {}), usage(/^--timeout-ms/));
+    assert.throws(() => parseProduceOptions({ partitions: '0' }, {}), usage(/^--partitions/));
+    assert.throws(() => parseProduceOptions({ topic: 'bad topic' }, {}), usage(/^--topic must be a topic name/));
+    assert.throws(() => parseDlqTailOptions({ dlqTopic: '' }, {}), usage(/^--dlq-topic/));
+    assert.throws(() => parseConsumeOptions({ group: '  ' }, {}), usage(/^--group must not be empty/));
+  });
+});

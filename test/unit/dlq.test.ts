@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DLQ_HEADER, deadLetter, readDeadLetter, type SourceRecord } from '../../src/processing/dlq.js';
+
+const record: SourceRecord = {
+  topic: 'orders', partition: 2, offset: '41', timestamp: '1700000000000',
+  key: Buffer.from('o-1'), value: Buffer.from([0, 1, 2, 255]), headers: { trace: Buffer.from('abc') },
+};
+const failedAt = new Date('2026-01-02T03:04:05.000Z');
+
+describe('dead letters', () => {
+  it('keep key, value bytes and original headers, and add the failure context', () => {
+    const letter = deadLetter(record, { group: 'g', attempts: 3, reason: 'retries-exhausted', errorMessage: 'boom', failedAt });
+    assert.equal(letter.key, record.key);
+    assert.ok(letter.value?.equals(Buffer.from([0, 1, 2, 255])));
+    assert.deepEqual(letter.headers, {
+      trace: Buffer.from('abc'),
+      [DLQ_HEADER.originalTopic]: 'orders',
+      [DLQ_HEADER.originalPartition]: '2',
+      [DLQ_HEADER.originalOffset]: '41',
+      [DLQ_HEADER.originalTimestamp]: '1700000000000',
+      [DLQ_HEADER.group]: 'g',
+      [DLQ_HEADER.attempts]: '3',
+      [DLQ_HEADER.reason]: 'retries-exhausted',
+      [DLQ_HEADER.errorMessage]: 'boom',
+      [DLQ_HEADER.failedAt]: '2026-01-02T03:04:05.000Z',
+    });
+  });
+
+  it('are read back from headers as a broker returns them (Buffers)', () => {
+    const letter = deadLetter(record, { group: 'g', attempts: 1, reason: 'undecodable', errorMessage: 'bad bytes', failedAt });
+    const asReceived = Object.fromEntries(Object.entries(letter.headers).map(([name, value]) => [name, Buffer.from(String(value))]));
+    assert.deepEqual(readDeadLetter(asReceived), {
+      originalTopic: 'orders', originalPartition: 2, originalOffset: '41', originalTimestamp: '1700000000000',
+      group: 'g', attempts: 1, reason: 'undecodable', errorMessage: 'bad bytes', failedAt: '2026-01-02T03:04:05.000Z',
+    });
+  });
+
+  it('replace stale dlq headers of a record that was dead-lettered before', () => {
+    const again = { ...record, headers: { [DLQ_HEADER.attempts]: '9' } };
+    const letter = deadLetter(again, { group: 'g', attempts: 2, reason: 'retries-exhausted', errorMessage: 'x', failedAt });
+    assert.equal(letter.headers[DLQ_HEADER.attempts], '2');
+  });
+});
