@@ -1,0 +1,107 @@
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { ConnectionOptions } from '../config.js';
+import { BrokerError, messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
+
+export type Producer = KafkaJS.Producer;
+export type Consumer = KafkaJS.Consumer;
+export type Admin = KafkaJS.Admin;
+
+/** librdkafka settings for a producer beyond the shared ones (e.g. linger.ms, compression.codec). */
+export type ProducerTuning = Record<string, string | number | boolean>;
+
+export interface KafkaClients {
+  readonly brokers: string[];
+  readonly timeoutMs: number;
+  producer(tuning?: ProducerTuning): Producer;
+  consumer(groupId: string, tuning?: Record<string, string | number | boolean>): Consumer;
+  admin(): Admin;
+}
+
+/** The one place clients are made, so every client shares brokers, timeouts and logging. */
+export function createClients(options: ConnectionOptions, logger: Logger, clientId = 'orders'): KafkaClients {
+  const kafka = new Kafka({
+    kafkaJS: {
+      brokers: options.brokers,
+      clientId,
+      requestTimeout: options.timeoutMs,
+      logger: libraryLogger(logger),
+      logLevel: logLevel.WARN,
+    },
+    // Reconnect quickly after a broker restart instead of backing off to 10 s.
+    'reconnect.backoff.ms': 100,
+    'reconnect.backoff.max.ms': 1000,
+  });
+  return {
+    brokers: options.brokers,
+    timeoutMs: options.timeoutMs,
+    producer: (tuning = {}) =>
+      kafka.producer({
+        kafkaJS: { idempotent: true, acks: -1 },
+        'linger.ms': 5,
+        ...tuning,
+      }),
+    consumer: (groupId, tuning = {}) =>
+      kafka.consumer({
+        kafkaJS: { groupId, fromBeginning: true, autoCommit: false },
+        ...tuning,
+      }),
+    admin: () => kafka.admin(),
+  };
+}
+
+/** Rejects with a BrokerError naming the brokers when `operation` takes longer than the timeout. */
+export async function withinTimeout<T>(clients: KafkaClients, what: string, operation: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BrokerError(`no answer from Kafka at ${clients.brokers.join(',')} within ${clients.timeoutMs} ms while ${what}; is the broker running?`)),
+      clients.timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([operation, deadline]);
+  } catch (error) {
+    if (error instanceof BrokerError) throw error;
+    throw new BrokerError(`Kafka at ${clients.brokers.join(',')} failed while ${what}: ${messageOf(error)}`, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Creates the topics that do not exist yet; existing ones are left as they are. */
+export async function ensureTopics(clients: KafkaClients, admin: Admin, topics: string[], partitions: number): Promise<void> {
+  await withinTimeout(clients, 'connecting the admin client', admin.connect());
+  await withinTimeout(
+    clients,
+    `creating topics ${topics.join(', ')}`,
+    admin.createTopics({
+      timeout: clients.timeoutMs,
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+    }),
+  );
+}
+
+/** Disconnects every client it is given, even when some fail, so the process can exit. */
+export async function disconnectAll(logger: Logger, ...clients: ({ disconnect(): Promise<void> } | undefined)[]): Promise<void> {
+  const results = await Promise.allSettled(clients.map((client) => client?.disconnect()));
+  for (const result of results) {
+    if (result.status === 'rejected') logger.debug(`disconnect failed: ${messageOf(result.reason)}`);
+  }
+}
+
+// librdkafka reports through the KafkaJS logger interface; route it into ours.
+function libraryLogger(logger: Logger): KafkaJS.Logger {
+  const adapter: KafkaJS.Logger = {
+    info: (message) => logger.debug(message),
+    debug: (message) => logger.debug(message),
+    warn: (message) => logger.warn(message),
+    error: (message) => logger.warn(message),
+    namespace: () => adapter,
+    setLogLevel: () => {},
+  };
+  return adapter;
+}

@@ -1,0 +1,140 @@
+import ora, { type Ora } from 'ora';
+import { pino } from 'pino';
+import pretty from 'pino-pretty';
+import type { Order } from './avro/codec.js';
+import type { ConsumeEvents, ConsumeSummary } from './commands/consume.js';
+import type { DeadLetterView, DlqTailSummary } from './commands/dlq-tail.js';
+import type { ProduceEvents, ProduceSummary } from './commands/produce.js';
+import type { Logger } from './logger.js';
+import { average, totalPrice, type Aggregate } from './processing/aggregate.js';
+
+/** Above this many orders, produce shows progress instead of one line per order (JSON always has every order). */
+export const PER_ORDER_LINES_MAX = 1000;
+
+type Write = (line: string) => void;
+
+export interface Terminal {
+  json: boolean;
+  out: Write;
+  /** stderr is a terminal: spinners and pretty logs are welcome there. */
+  interactive: boolean;
+}
+
+export function terminal(json: boolean): Terminal {
+  return { json, out: (line) => process.stdout.write(`${line}\n`), interactive: process.stderr.isTTY === true && !json };
+}
+
+/** pino on stderr: pretty on a terminal, JSON lines otherwise; LOG_LEVEL picks the level. */
+export function createLogger(interactive: boolean): Logger {
+  const level = process.env.LOG_LEVEL ?? 'info';
+  const destination = interactive ? pretty({ destination: 2, sync: true, ignore: 'pid,hostname' }) : pino.destination({ dest: 2, sync: true });
+  return pino({ level, base: undefined }, destination);
+}
+
+function orderJson(order: Order): Record<string, unknown> {
+  return { orderId: order.orderId, product: order.product, price: order.price, createdAt: new Date(order.createdAt).toISOString() };
+}
+
+function figures(aggregate: Aggregate): { total_price: number; count: number; avg: number } {
+  return { total_price: totalPrice(aggregate), count: aggregate.count, avg: average(aggregate) };
+}
+
+function figuresText(aggregate: Aggregate): string {
+  return `total_price=${totalPrice(aggregate).toFixed(2)} count=${aggregate.count} avg=${average(aggregate).toFixed(2)}`;
+}
+
+export interface ProduceView extends ProduceEvents {
+  summary(summary: ProduceSummary, topic: string): void;
+}
+
+export function produceView(term: Terminal, count: number): ProduceView {
+  const perOrder = term.json || count <= PER_ORDER_LINES_MAX;
+  const spinner: Ora | undefined = !perOrder && term.interactive ? ora({ text: `sending ${count} orders`, stream: process.stderr }).start() : undefined;
+  let sent = 0;
+  return {
+    sent({ order, partition, offset }) {
+      sent++;
+      if (spinner !== undefined && sent % 1000 === 0) spinner.text = `sent ${sent} of ${count} orders`;
+      if (!perOrder) return;
+      if (term.json) term.out(JSON.stringify({ event: 'sent', ...orderJson(order), partition, offset }));
+      else term.out(`Sent order: ${JSON.stringify(orderJson(order))} (partition ${partition}, offset ${offset})`);
+    },
+    summary(summary, topic) {
+      spinner?.stop();
+      const rate = Math.round(summary.ordersPerSecond);
+      if (term.json) {
+        term.out(JSON.stringify({
+          event: 'summary', topic, requested: summary.requested, sent: summary.sent, failed: summary.failed,
+          seed: summary.seed, elapsed_ms: Math.round(summary.elapsedMs), orders_per_s: rate,
+        }));
+      } else {
+        term.out(`Produced ${summary.sent} of ${summary.requested} orders to ${topic} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${rate} orders/s), ${summary.failed} failed, seed ${summary.seed}`);
+      }
+    },
+  };
+}
+
+export interface ConsumeView extends ConsumeEvents {
+  summary(summary: ConsumeSummary): void;
+}
+
+export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
+  return {
+    processed({ order, partition, offset, attempts, aggregate }) {
+      if (term.json) {
+        term.out(JSON.stringify({ event: 'order', orderId: order.orderId, partition, offset, status: 'ok', attempts, price: order.price, product: order.product, ...figures(aggregate) }));
+      } else {
+        term.out(`Processed order: ${JSON.stringify(orderJson(order))} (partition ${partition}, offset ${offset}, attempt ${attempts}) -> ${figuresText(aggregate)}`);
+      }
+    },
+    retrying({ orderId, partition, offset, attempt, delayMs, errorMessage }) {
+      if (term.json) term.out(JSON.stringify({ event: 'retry', orderId, partition, offset, attempt, delay_ms: delayMs, error: errorMessage }));
+      else term.out(`Attempt ${attempt} failed for orderId ${orderId}: ${errorMessage}; retrying in ${delayMs} ms`);
+    },
+    deadLettered({ orderId, partition, offset, reason, attempts, errorMessage, dlqPartition, dlqOffset }) {
+      if (term.json) {
+        term.out(JSON.stringify({ event: 'dlq', orderId, partition, offset, reason, attempts, error: errorMessage, dlq_partition: dlqPartition, dlq_offset: dlqOffset }));
+        return;
+      }
+      const what = orderId === null ? `undecodable record at partition ${partition}, offset ${offset}` : `orderId ${orderId}`;
+      term.out(`Permanent failure (${reason}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage}`);
+      term.out(`Moved to DLQ: ${what} (${dlqTopic} partition ${dlqPartition}, offset ${dlqOffset})`);
+    },
+    summary(summary) {
+      if (term.json) {
+        term.out(JSON.stringify({ event: 'summary', processed: summary.processed, succeeded: summary.succeeded, dlq: summary.deadLettered, ...figures(summary.aggregate), seed: summary.seed }));
+      } else {
+        term.out(`Summary: processed=${summary.processed} succeeded=${summary.succeeded} dlq=${summary.deadLettered} ${figuresText(summary.aggregate)} seed=${summary.seed}`);
+      }
+    },
+  };
+}
+
+export interface DlqTailView {
+  deadLetter(view: DeadLetterView): void;
+  summary(summary: DlqTailSummary): void;
+}
+
+export function dlqTailView(term: Terminal, dlqTopic: string): DlqTailView {
+  return {
+    deadLetter({ partition, offset, key, order, rawBase64, info }) {
+      if (term.json) {
+        term.out(JSON.stringify({
+          event: 'dead_letter', topic: dlqTopic, partition, offset, key,
+          order: order === null ? null : orderJson(order), value_base64: rawBase64,
+          reason: info.reason, attempts: info.attempts, error: info.errorMessage, group: info.group, failed_at: info.failedAt,
+          original: { topic: info.originalTopic, partition: info.originalPartition, offset: info.originalOffset, timestamp: info.originalTimestamp },
+        }));
+        return;
+      }
+      const payload = order === null ? `undecodable value (base64): ${rawBase64}` : `order ${JSON.stringify(orderJson(order))}`;
+      const originalTime = info.originalTimestamp === '' ? '' : ` at ${new Date(Number(info.originalTimestamp)).toISOString()}`;
+      term.out(`Dead letter ${dlqTopic}/${partition}@${offset}: ${payload}`);
+      term.out(`  reason=${info.reason} attempts=${info.attempts} from ${info.originalTopic}/${info.originalPartition}@${info.originalOffset}${originalTime} failed at ${info.failedAt} by ${info.group}: ${info.errorMessage}`);
+    },
+    summary({ shown }) {
+      if (term.json) term.out(JSON.stringify({ event: 'summary', dead_letters: shown }));
+      else term.out(`Shown ${shown} dead letter${shown === 1 ? '' : 's'} from ${dlqTopic}`);
+    },
+  };
+}
