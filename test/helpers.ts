@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+
+const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
+
+/** The broker that scripts/test.sh started. */
+export const BROKERS = process.env.ORDERS_TEST_BROKERS ?? '127.0.0.1:9092';
+
+const BIN = fileURLToPath(new URL('../../bin/orders.js', import.meta.url));
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+}
+
+/** A running `orders` process whose output is collected as it arrives. */
+export class OrdersProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly done: Promise<Run>;
+  private readonly started = performance.now();
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; });
+    this.done = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr, elapsedMs: performance.now() - this.started }));
+    });
+  }
+
+  events(): JsonEvent[] {
+    return jsonLines(this.stdout);
+  }
+
+  /** Waits until `condition` holds for the output so far; fails after `timeoutMs`. */
+  async waitFor(condition: (process: OrdersProcess) => boolean, timeoutMs = 30_000): Promise<void> {
+    await eventually(() => condition(this), timeoutMs, () => `orders ${this.child.spawnargs.slice(2).join(' ')}: stdout=${this.stdout.slice(-500)} stderr=${this.stderr.slice(-500)}`);
+  }
+}
+
+/** Runs `orders` to completion; a run that outlives `timeoutMs` is killed and fails the test. */
+export async function runOrders(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const process = new OrdersProcess(args, options.env);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const timer = setTimeout(() => process.child.kill('SIGKILL'), timeoutMs);
+  const run = await process.done;
+  clearTimeout(timer);
+  if (run.signal === 'SIGKILL') throw new Error(`orders ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${run.stderr}`);
+  return run;
+}
+
+export type JsonEvent = Record<string, unknown> & { event: string };
+
+export function jsonLines(text: string): JsonEvent[] {
+  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as JsonEvent);
+}
+
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const kafka = new Kafka({ kafkaJS: { brokers: BROKERS.split(','), clientId: 'orders-tests', logLevel: logLevel.ERROR } });
+
+export interface RawRecord {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Sends records as given, bypassing the codec (for poison and hand-made records). */
+export async function produceRaw(topic: string, messages: KafkaJS.Message[]): Promise<void> {
+  const producer = kafka.producer({ kafkaJS: { acks: -1 } });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export async function createTopic(topic: string, partitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Reads the records of `topic` from the beginning: exactly `expected` of them, failing on fewer or on
+ * more arriving within a short grace; with `atLeast`, any number from `expected` up.
+ */
+export async function readAll(topic: string, expected: number, options: { atLeast?: boolean; timeoutMs?: number } = {}): Promise<RawRecord[]> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const records: RawRecord[] = [];
+  const consumer = kafka.consumer({ kafkaJS: { groupId: uniqueName('test-reader'), fromBeginning: true, autoCommit: false } });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic] });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+        records.push({ partition, offset: message.offset, key: message.key, value: message.value, headers });
+      },
+    });
+    await eventually(() => records.length >= expected, timeoutMs, () => `reading ${topic}: ${records.length} of ${expected} records`);
+    // Give extra records a moment to show up, so "exactly" means exactly.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  } finally {
+    await consumer.disconnect();
+  }
+  if (records.length !== expected && !options.atLeast) throw new Error(`${topic} holds ${records.length} records, expected ${expected}`);
+  return records;
+}

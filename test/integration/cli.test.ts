@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { jsonLines, runOrders, uniqueName } from '../helpers.js';
+
+const STACK_LINE = /^\s+at /m;
+
+function assertOneLineError(run: { code: number | null; stdout: string; stderr: string }, code: number, message: RegExp): void {
+  assert.equal(run.code, code, `exit code; stderr: ${run.stderr}`);
+  assert.equal(run.stdout, '');
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.match(lines[lines.length - 1] ?? '', message);
+  assert.doesNotMatch(run.stderr, STACK_LINE);
+}
+
+describe('orders binary: bad input', () => {
+  const cases: [string[], RegExp][] = [
+    [['consume', '--fail-rate', '1.5'], /^orders: --fail-rate must be between 0 and 1, got 1\.5$/],
+    [['consume', '--fail-rate', 'often'], /^orders: --fail-rate must be between 0 and 1, got often$/],
+    [['produce', '--count', '-1'], /^orders: --count must be a whole number from 0 to \d+, got "-1"$/],
+    [['produce', '--count', '2.5'], /^orders: --count must be a whole number/],
+    [['consume', '--retries', 'x'], /^orders: --retries must be a whole number from 0 to 100, got "x"$/],
+    [['produce', '--broker', ''], /^orders: --broker must be a comma-separated list of host:port/],
+    [['produce', '--broker', 'localhost'], /^orders: --broker must be a comma-separated list of host:port/],
+    [['dlq-tail', '--broker', 'a:1,b'], /^orders: --broker must be a comma-separated list of host:port/],
+    [['produce', '--topic', 'no spaces'], /^orders: --topic must be a topic name/],
+    [['prodcue'], /^error: unknown command 'prodcue' \(Did you mean produce\?\)$/],
+    [['consume', '--fail-rat', '0.1'], /^error: unknown option '--fail-rat'/],
+  ];
+  for (const [args, message] of cases) {
+    it(`orders ${args.join(' ')} exits 2 with one line`, async () => {
+      const run = await runOrders(args);
+      assertOneLineError(run, 2, message);
+      assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+    });
+  }
+
+  it('rejects a malformed KAFKA_BROKERS, naming the variable', async () => {
+    const run = await runOrders(['produce'], { env: { KAFKA_BROKERS: 'nope' } });
+    assertOneLineError(run, 2, /^orders: KAFKA_BROKERS must be a comma-separated list of host:port/);
+  });
+
+  it('prints help and exits 0', async () => {
+    const run = await runOrders(['consume', '--help']);
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /--fail-rate <0\.\.1>/);
+  });
+});
+
+describe('orders binary: unreachable broker', () => {
+  for (const command of ['produce', 'consume', 'dlq-tail']) {
+    it(`${command} fails clearly within its timeout instead of hanging`, async () => {
+      const run = await runOrders([command, '--broker', '127.0.0.1:1', '--timeout-ms', '2000']);
+      assertOneLineError(run, 1, /^orders: no answer from Kafka at 127\.0\.0\.1:1 within 2000 ms while .*; is the broker running\?$/);
+      assert.ok(run.elapsedMs < 8_000, `took ${Math.round(run.elapsedMs)} ms`);
+    });
+  }
+});
+
+describe('orders produce', () => {
+  it('reports every acknowledged order and a summary', async () => {
+    const topic = uniqueName('produce');
+    const run = await runOrders(['produce', '--topic', topic, '--count', '25', '--seed', '3', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const events = jsonLines(run.stdout);
+    const sent = events.filter((event) => event.event === 'sent');
+    assert.equal(sent.length, 25);
+    assert.ok(sent.every((event) => Number(event.offset) >= 0 && [0, 1, 2].includes(Number(event.partition))));
+    assert.deepEqual(events.at(-1), { ...events.at(-1), event: 'summary', requested: 25, sent: 25, failed: 0, seed: 3 });
+  });
+
+  it('makes the same orders from the same seed', async () => {
+    const ids = async () => {
+      const run = await runOrders(['produce', '--topic', uniqueName('seeded'), '--count', '20', '--seed', '77', '--json']);
+      return jsonLines(run.stdout).filter((event) => event.event === 'sent').map((event) => `${String(event.orderId)} ${String(event.price)}`).sort();
+    };
+    assert.deepEqual(await ids(), await ids());
+  });
+
+  it('prints human lines with partition and offset', async () => {
+    const run = await runOrders(['produce', '--topic', uniqueName('human'), '--count', '3']);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 4);
+    for (const line of lines.slice(0, 3)) assert.match(line, /^Sent order: \{"orderId":".+","product":".+","price":[\d.]+,"createdAt":".+"\} \(partition \d, offset \d+\)$/);
+    assert.match(lines[3] ?? '', /^Produced 3 of 3 orders to \S+ in [\d.]+ s \(\d+ orders\/s\), 0 failed, seed \d+$/);
+  });
+});

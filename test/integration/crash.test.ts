@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { failsAttempt } from '../../src/processing/simulated-failure.js';
+import { OrdersProcess, jsonLines, readAll, runOrders, uniqueName } from '../helpers.js';
+
+async function produceIds(topic: string, count: number, seed: number): Promise<string[]> {
+  const run = await runOrders(['produce', '--topic', topic, '--count', String(count), '--seed', String(seed), '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  return jsonLines(run.stdout).filter((event) => event.event === 'sent').map((event) => String(event.orderId));
+}
+
+describe('orders consume survives being stopped', () => {
+  it('killed with SIGKILL mid-stream and restarted, every order ends succeeded or dead-lettered', async () => {
+    const topic = uniqueName('crash');
+    const dlq = `${topic}-dlq`;
+    const group = `${topic}-group`;
+    const seed = 8;
+    const ids = await produceIds(topic, 2000, 505);
+    // Slow enough (backoff 20 ms) that the kill lands mid-stream.
+    const flags = ['consume', '--topic', topic, '--dlq-topic', dlq, '--group', group, '--json', '--fail-rate', '0.3', '--seed', String(seed), '--backoff-ms', '20'];
+
+    const first = new OrdersProcess(flags);
+    await first.waitFor((p) => p.events().filter((event) => event.event === 'order').length >= 300, 60_000);
+    first.child.kill('SIGKILL');
+    const killed = await first.done;
+    assert.equal(killed.signal, 'SIGKILL');
+    const firstEvents = jsonLines(killed.stdout.slice(0, killed.stdout.lastIndexOf('\n') + 1));
+
+    const second = await runOrders([...flags, '--exit-at-end'], { timeoutMs: 120_000 });
+    assert.equal(second.code, 0, second.stderr);
+    const secondEvents = jsonLines(second.stdout);
+    const handledFirst = firstEvents.filter((event) => event.event !== 'retry').length;
+    const handledSecond = secondEvents.filter((event) => event.event !== 'retry' && event.event !== 'summary').length;
+    assert.ok(handledFirst < 2000 && handledSecond > 0, `the kill did not land mid-stream (${handledFirst} then ${handledSecond})`);
+
+    const succeeded = new Set([...firstEvents, ...secondEvents].filter((event) => event.event === 'order').map((event) => String(event.orderId)));
+    const expectedDead = ids.filter((id) => [1, 2, 3].every((attempt) => failsAttempt(seed, id, attempt, 0.3)));
+    // At least once: a dead letter acknowledged just before the kill may be written again after it.
+    const letters = await readAll(dlq, expectedDead.length, { atLeast: true });
+    const deadLettered = new Set(letters.map((letter) => letter.key?.toString() ?? ''));
+
+    const lost = ids.filter((id) => !succeeded.has(id) && !deadLettered.has(id));
+    assert.deepEqual(lost, [], `${lost.length} orders were lost`);
+    assert.deepEqual([...deadLettered].sort(), [...expectedDead].sort());
+    assert.ok([...succeeded].every((id) => !deadLettered.has(id)), 'an order both succeeded and was dead-lettered');
+  });
+
+  it('stops cleanly on SIGTERM: commits what it processed and prints the summary', async () => {
+    const topic = uniqueName('sigterm');
+    const group = `${topic}-group`;
+    const flags = ['consume', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--group', group, '--json', '--fail-rate', '0'];
+    await produceIds(topic, 150, 606);
+
+    const consumer = new OrdersProcess(flags);
+    await consumer.waitFor((p) => p.events().filter((event) => event.event === 'order').length === 150, 60_000);
+    consumer.child.kill('SIGTERM');
+    const stopped = await consumer.done;
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.deepEqual({ ...jsonLines(stopped.stdout).at(-1), total_price: 0, avg: 0, seed: 0 }, { event: 'summary', processed: 150, succeeded: 150, dlq: 0, count: 150, total_price: 0, avg: 0, seed: 0 });
+
+    // Everything was committed: the same group finds nothing left to do.
+    const again = await runOrders([...flags, '--exit-at-end']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(jsonLines(again.stdout).map((event) => event.event), ['summary']);
+  });
+});
