@@ -80,9 +80,9 @@ export interface ConsumeView extends ConsumeEvents {
 
 export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
   return {
-    processed({ order, partition, offset, attempts, aggregate }) {
+    processed({ order, partition, offset, attempts, aggregate, latencyMs }) {
       if (term.json) {
-        term.out(JSON.stringify({ event: 'order', orderId: order.orderId, partition, offset, status: 'ok', attempts, price: order.price, product: order.product, ...figures(aggregate) }));
+        term.out(JSON.stringify({ event: 'order', orderId: order.orderId, partition, offset, status: 'ok', attempts, price: order.price, product: order.product, latency_ms: latencyMs, ...figures(aggregate) }));
       } else {
         term.out(`Processed order: ${JSON.stringify(orderJson(order))} (partition ${partition}, offset ${offset}, attempt ${attempts}) -> ${figuresText(aggregate)}`);
       }

@@ -16,6 +16,8 @@ export interface ProcessedOrder {
   offset: string;
   attempts: number;
   aggregate: Aggregate;
+  /** From the order's createdAt to the end of its processing. */
+  latencyMs: number;
 }
 
 export interface RetryNotice {
@@ -97,7 +99,7 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
         summary.aggregate = addOrder(summary.aggregate, order.price);
         summary.processed++;
         summary.succeeded++;
-        events.processed({ order, partition: record.partition, offset: record.offset, attempts: attempt, aggregate: summary.aggregate });
+        events.processed({ order, partition: record.partition, offset: record.offset, attempts: attempt, aggregate: summary.aggregate, latencyMs: Date.now() - order.createdAt });
         return;
       }
       const decision = decideRetry(policy, failure, attempt);

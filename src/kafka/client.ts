@@ -94,12 +94,12 @@ export async function disconnectAll(logger: Logger, ...clients: ({ disconnect():
   }
 }
 
-// librdkafka reports through the KafkaJS logger interface; route it into ours.
+// librdkafka reports through the KafkaJS logger interface; its warnings are transient states it retries itself.
 function libraryLogger(logger: Logger): KafkaJS.Logger {
   const adapter: KafkaJS.Logger = {
     info: (message) => logger.debug(message),
     debug: (message) => logger.debug(message),
-    warn: (message) => logger.warn(message),
+    warn: (message) => logger.debug(message),
     error: (message) => logger.warn(message),
     namespace: () => adapter,
     setLogLevel: () => {},
