@@ -1,0 +1,43 @@
+import { decodeOrder, type Order } from '../avro/codec.js';
+import type { DeadLetterReason } from './dlq.js';
+import { decideRetry, type RetryPolicy } from './retry.js';
+
+export type Outcome =
+  | { kind: 'processed'; order: Order; attempts: number }
+  | { kind: 'dead-letter'; orderId: string | null; attempts: number; reason: DeadLetterReason; error: unknown };
+
+export interface RetryNotice {
+  orderId: string;
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+export interface ProcessSteps {
+  policy: RetryPolicy;
+  /** The business step for one attempt; throwing fails the attempt. */
+  process(order: Order, attempt: number): void;
+  retrying(notice: RetryNotice): void;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Decodes a record and runs the business step with bounded retries; says whether it succeeded or must be dead-lettered. */
+export async function processRecord(value: Buffer | null, steps: ProcessSteps): Promise<Outcome> {
+  let order: Order;
+  try {
+    order = decodeOrder(value);
+  } catch (error) {
+    return { kind: 'dead-letter', orderId: null, attempts: 1, reason: 'undecodable', error };
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      steps.process(order, attempt);
+      return { kind: 'processed', order, attempts: attempt };
+    } catch (error) {
+      const decision = decideRetry(steps.policy, error, attempt);
+      if (decision.action === 'dead-letter') return { kind: 'dead-letter', orderId: order.orderId, attempts: attempt, reason: decision.reason, error };
+      steps.retrying({ orderId: order.orderId, attempt, delayMs: decision.delayMs, error });
+      await steps.sleep(decision.delayMs);
+    }
+  }
+}

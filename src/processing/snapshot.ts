@@ -1,0 +1,44 @@
+import type { Aggregate } from './aggregate.js';
+
+/** The aggregate of one source partition, and the last offset folded into it. */
+export interface PartitionSnapshot {
+  group: string;
+  topic: string;
+  partition: number;
+  aggregate: Aggregate;
+  /** The last offset folded in; -1 before any. */
+  offset: number;
+}
+
+/** One compacted-topic key per (group, topic, partition): compaction keeps only the newest snapshot. */
+export function snapshotKey(group: string, topic: string, partition: number): string {
+  return JSON.stringify([group, topic, partition]);
+}
+
+export function encodeSnapshot(snapshot: PartitionSnapshot, now = new Date()): Buffer {
+  return Buffer.from(JSON.stringify({
+    group: snapshot.group,
+    topic: snapshot.topic,
+    partition: snapshot.partition,
+    total_cents: snapshot.aggregate.totalCents,
+    count: snapshot.aggregate.count,
+    offset: snapshot.offset,
+    updated_at: now.toISOString(),
+  }));
+}
+
+/** Parses a snapshot record's value; undefined for anything that is not one (it is skipped, not trusted). */
+export function decodeSnapshot(value: Buffer | null): PartitionSnapshot | undefined {
+  if (value === null) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { group, topic, partition, total_cents: totalCents, count, offset } = parsed as Record<string, unknown>;
+  if (typeof group !== 'string' || typeof topic !== 'string') return undefined;
+  if (![partition, totalCents, count, offset].every(Number.isSafeInteger)) return undefined;
+  return { group, topic, partition: partition as number, aggregate: { totalCents: totalCents as number, count: count as number }, offset: offset as number };
+}

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeSnapshot, encodeSnapshot, snapshotKey, type PartitionSnapshot } from '../../src/processing/snapshot.js';
+
+const snapshot: PartitionSnapshot = { group: 'g/1', topic: 'orders', partition: 2, aggregate: { totalCents: 123_456, count: 7 }, offset: 41 };
+
+describe('aggregate snapshots', () => {
+  it('round-trip through their JSON value', () => {
+    const value = encodeSnapshot(snapshot, new Date('2026-01-01T00:00:00Z'));
+    assert.deepEqual(decodeSnapshot(value), snapshot);
+    assert.deepEqual(JSON.parse(value.toString()), {
+      group: 'g/1', topic: 'orders', partition: 2, total_cents: 123_456, count: 7, offset: 41, updated_at: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('have one key per group, topic and partition, whatever characters the names hold', () => {
+    assert.notEqual(snapshotKey('a/b', 'c', 1), snapshotKey('a', 'b/c', 1));
+    assert.equal(snapshotKey('g', 't', 0), snapshotKey('g', 't', 0));
+  });
+
+  it('reject values that are not snapshots', () => {
+    for (const bad of [null, Buffer.from('nope'), Buffer.from('[]'), Buffer.from('{"group":"g","topic":"t","partition":0,"total_cents":1.5,"count":1,"offset":0}')]) {
+      assert.equal(decodeSnapshot(bad), undefined);
+    }
+  });
+});
