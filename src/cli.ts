@@ -64,6 +64,8 @@ function program(): Command {
     .option('--topic <name>', 'topic to read', DEFAULTS.topic)
     .option('--dlq-topic <name>', 'dead-letter topic', DEFAULTS.dlqTopic)
     .option('--group <id>', 'consumer group', DEFAULTS.group)
+    .option('--guarantee <mode>', 'exactly-once (transactions, aggregate survives restarts) or at-least-once', DEFAULTS.guarantee)
+    .option('--aggregates-topic <name>', 'compacted topic holding each partition\'s aggregate (exactly-once)', DEFAULTS.aggregatesTopic)
     .option('--fail-rate <0..1>', 'probability that one processing attempt fails', String(DEFAULTS.failRate))
     .option('--retries <n>', 'retries after the first attempt', String(DEFAULTS.retries))
     .option('--backoff-ms <ms>', 'delay before the first retry; doubles each retry, with jitter', String(DEFAULTS.backoffMs))

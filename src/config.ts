@@ -22,10 +22,14 @@ export interface ProduceOptions extends CommonOptions {
   rate: number | undefined;
 }
 
+export type Guarantee = 'exactly-once' | 'at-least-once';
+
 export interface ConsumeOptions extends CommonOptions {
   topic: string;
   dlqTopic: string;
+  aggregatesTopic: string;
   group: string;
+  guarantee: Guarantee;
   failRate: number;
   retries: number;
   backoffMs: number;
@@ -42,7 +46,9 @@ export const DEFAULTS = {
   broker: 'localhost:9092',
   topic: 'orders',
   dlqTopic: 'orders-dlq',
+  aggregatesTopic: 'orders-aggregates',
   group: 'orders-consumer',
+  guarantee: 'exactly-once',
   timeoutMs: 10_000,
   partitions: 3,
   count: 10,
@@ -68,7 +74,9 @@ export function parseConsumeOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     ...parseCommon(flags, env),
     topic: parseTopic('--topic', flags.topic, DEFAULTS.topic),
     dlqTopic: parseTopic('--dlq-topic', flags.dlqTopic, DEFAULTS.dlqTopic),
+    aggregatesTopic: parseTopic('--aggregates-topic', flags.aggregatesTopic, DEFAULTS.aggregatesTopic),
     group: parseGroup(flags.group),
+    guarantee: parseGuarantee(flags.guarantee),
     failRate: parseNumber('--fail-rate', flags.failRate ?? String(DEFAULTS.failRate), 0, 1),
     retries: parseInteger('--retries', flags.retries, DEFAULTS.retries, 0, 100),
     backoffMs: parseInteger('--backoff-ms', flags.backoffMs, DEFAULTS.backoffMs, 0, 60_000),
@@ -141,6 +149,12 @@ function parseTopic(flag: string, value: string | boolean | undefined, fallback:
     throw new UsageError(`${flag} must be a topic name of 1-249 characters from [a-zA-Z0-9._-], got "${name}"`);
   }
   return name;
+}
+
+function parseGuarantee(value: string | boolean | undefined): Guarantee {
+  if (value === undefined) return DEFAULTS.guarantee;
+  if (value === 'exactly-once' || value === 'at-least-once') return value;
+  throw new UsageError(`--guarantee must be exactly-once or at-least-once, got "${String(value)}"`);
 }
 
 function parseGroup(value: string | boolean | undefined): string {

@@ -41,7 +41,9 @@ export class SimulatedFailure extends OrdersError {
   }
 }
 
-/** Reads the message of anything thrown, for one-line error reports. */
+/** Reads the message of anything thrown, for one-line error reports; aggregate errors show their parts. */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const parts = (error as { errors?: unknown }).errors;
+  return Array.isArray(parts) && parts.length > 0 ? `${error.message}: ${parts.map(messageOf).join('; ')}` : error.message;
 }

@@ -91,14 +91,14 @@ export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
       if (term.json) term.out(JSON.stringify({ event: 'retry', orderId, partition, offset, attempt, delay_ms: delayMs, error: errorMessage }));
       else term.out(`Attempt ${attempt} failed for orderId ${orderId}: ${errorMessage}; retrying in ${delayMs} ms`);
     },
-    deadLettered({ orderId, partition, offset, reason, attempts, errorMessage, dlqPartition, dlqOffset }) {
+    deadLettered({ orderId, partition, offset, reason, attempts, errorMessage }) {
       if (term.json) {
-        term.out(JSON.stringify({ event: 'dlq', orderId, partition, offset, reason, attempts, error: errorMessage, dlq_partition: dlqPartition, dlq_offset: dlqOffset }));
+        term.out(JSON.stringify({ event: 'dlq', orderId, partition, offset, reason, attempts, error: errorMessage }));
         return;
       }
       const what = orderId === null ? `undecodable record at partition ${partition}, offset ${offset}` : `orderId ${orderId}`;
       term.out(`Permanent failure (${reason}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage}`);
-      term.out(`Moved to DLQ: ${what} (${dlqTopic} partition ${dlqPartition}, offset ${dlqOffset})`);
+      term.out(`Moved to DLQ: ${what} (${dlqTopic})`);
     },
     summary(summary) {
       if (term.json) {

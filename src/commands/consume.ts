@@ -1,20 +1,27 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeOrder, type Order } from '../avro/codec.js';
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { Order } from '../avro/codec.js';
 import type { ConsumeOptions } from '../config.js';
 import { SimulatedFailure, messageOf } from '../errors.js';
-import { disconnectAll, ensureTopics, withinTimeout, type KafkaClients } from '../kafka/client.js';
-import { readTopic } from '../kafka/reader.js';
+import { restoreSnapshots } from '../kafka/aggregate-store.js';
+import { committedOffset, disconnectAll, ensureTopics, withinTimeout, type Consumer, type KafkaClients, type Producer } from '../kafka/client.js';
+import { oneByOne, readTopic, type BatchHandler } from '../kafka/reader.js';
+import { Transactions } from '../kafka/transactions.js';
 import type { Logger } from '../logger.js';
-import { EMPTY_AGGREGATE, addOrder, type Aggregate } from '../processing/aggregate.js';
+import { EMPTY_AGGREGATE, addOrder, sumAggregates, type Aggregate } from '../processing/aggregate.js';
 import { deadLetter, type DeadLetterReason, type SourceRecord } from '../processing/dlq.js';
-import { decideRetry, type RetryPolicy } from '../processing/retry.js';
+import { processRecord, type Outcome, type ProcessSteps } from '../processing/process-record.js';
+import { worstCaseBackoffMs, type RetryPolicy } from '../processing/retry.js';
 import { failsAttempt } from '../processing/simulated-failure.js';
+import { encodeSnapshot, snapshotKey } from '../processing/snapshot.js';
 
 export interface ProcessedOrder {
   order: Order;
   partition: number;
   offset: string;
   attempts: number;
+  /** Over the partitions this consumer owns. */
   aggregate: Aggregate;
   /** From the order's createdAt to the end of its processing. */
   latencyMs: number;
@@ -36,8 +43,6 @@ export interface DeadLetteredOrder {
   reason: DeadLetterReason;
   attempts: number;
   errorMessage: string;
-  dlqPartition: number;
-  dlqOffset: string;
 }
 
 export interface ConsumeEvents {
@@ -56,76 +61,167 @@ export interface ConsumeSummary {
   processed: number;
   succeeded: number;
   deadLettered: number;
+  /** Over the partitions this consumer owned at the end, including what earlier runs folded in (exactly-once). */
   aggregate: Aggregate;
   seed: number;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+// A transaction stays open while its batch is processed; keep batches short so it commits well in time.
+const BATCH_BUDGET_MS = 1_000;
+const RETRY_BATCH_PAUSE_MS = 500;
+const { ERR__ASSIGN_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
 
 /**
- * Consumes orders at least once: a record's offset is committed only after it was aggregated
- * or its dead letter was acknowledged by the broker.
+ * Consumes orders. Exactly-once: each batch is one transaction holding its dead letters, a snapshot of
+ * its partition's aggregate and the consumed offsets. At-least-once: an offset is committed only after
+ * its order was aggregated or its dead letter acknowledged.
  */
 export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal: AbortSignal): Promise<ConsumeSummary> {
   const { clients, logger, events } = deps;
+  const exactlyOnce = options.guarantee === 'exactly-once';
   const policy: RetryPolicy = { retries: options.retries, backoffMs: options.backoffMs, maxBackoffMs: MAX_BACKOFF_MS };
-  const admin = clients.admin();
-  const producer = clients.producer();
-  const consumer = clients.consumer(options.group, { 'js.consumer.max.batch.size': 256 });
   const summary: ConsumeSummary = { processed: 0, succeeded: 0, deadLettered: 0, aggregate: EMPTY_AGGREGATE, seed: options.seed };
+  // Per owned partition: the aggregate and the last offset folded in.
+  const owned = new Map<number, { aggregate: Aggregate; offset: number }>();
+  let restoring: Promise<void> = Promise.resolve();
 
-  const sendToDlq = async (record: SourceRecord, orderId: string | null, attempts: number, reason: DeadLetterReason, error: unknown): Promise<void> => {
-    const errorMessage = messageOf(error);
-    const letter = deadLetter(record, { group: options.group, attempts, reason, errorMessage, failedAt: new Date() });
-    const [report] = await producer.send({ topic: options.dlqTopic, messages: [letter] });
-    summary.processed++;
-    summary.deadLettered++;
-    events.deadLettered({
-      orderId, partition: record.partition, offset: record.offset, reason, attempts, errorMessage,
-      dlqPartition: report?.partition ?? -1, dlqOffset: report?.baseOffset ?? '-1',
-    });
+  const admin = clients.admin();
+  const transactions = exactlyOnce
+    ? new Transactions(clients, `orders-${options.group}-${randomUUID()}`, BATCH_BUDGET_MS + worstCaseBackoffMs(policy) + clients.timeoutMs, logger)
+    : undefined;
+  const producer = exactlyOnce ? undefined : clients.producer();
+  const consumer: Consumer = clients.consumer(options.group, {
+    'js.consumer.max.batch.size': 500,
+    // Runs on every assignment: forget the old partitions' state and restore the new ones'.
+    rebalance_cb: (error: { code: number }, assignment: { topic: string; partition: number }[]) => {
+      if (error.code !== ERR__ASSIGN_PARTITIONS) return;
+      const partitions = assignment.filter((tp) => tp.topic === options.topic).map((tp) => tp.partition);
+      owned.clear();
+      restoring = restore(partitions).catch((restoreError: unknown) => {
+        logger.error(`could not restore the aggregates of ${options.topic} partitions ${partitions.join(', ')}: ${messageOf(restoreError)}`);
+        throw restoreError;
+      });
+    },
+  });
+
+  const restore = async (partitions: number[]): Promise<void> => {
+    if (partitions.length === 0) return;
+    if (!exactlyOnce) {
+      for (const partition of partitions) owned.set(partition, { aggregate: EMPTY_AGGREGATE, offset: -1 });
+      return;
+    }
+    const committed = await consumer.committed(partitions.map((partition) => ({ topic: options.topic, partition })), clients.timeoutMs * 3);
+    const offsets = new Map(committed.map((entry) => [entry.partition, committedOffset(entry.offset ?? null)]));
+    const snapshots = await restoreSnapshots(clients, options.aggregatesTopic, { group: options.group, topic: options.topic }, offsets, logger, signal);
+    for (const partition of partitions) {
+      const snapshot = snapshots.get(partition);
+      owned.set(partition, snapshot === undefined ? { aggregate: EMPTY_AGGREGATE, offset: -1 } : { aggregate: snapshot.aggregate, offset: snapshot.offset });
+    }
+    logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...snapshots.values()].map((s) => `p${s.partition} count=${s.aggregate.count}`).join(' ') || 'nothing folded yet'}`);
   };
 
-  const handle = async (record: SourceRecord): Promise<void> => {
-    let order: Order;
-    try {
-      order = decodeOrder(record.value);
-    } catch (error) {
-      return sendToDlq(record, null, 1, 'undecodable', error);
-    }
-    for (let attempt = 1; ; attempt++) {
-      const failure = processOrder(order, attempt);
-      if (failure === undefined) {
-        summary.aggregate = addOrder(summary.aggregate, order.price);
-        summary.processed++;
-        summary.succeeded++;
-        events.processed({ order, partition: record.partition, offset: record.offset, attempts: attempt, aggregate: summary.aggregate, latencyMs: Date.now() - order.createdAt });
-        return;
-      }
-      const decision = decideRetry(policy, failure, attempt);
-      if (decision.action === 'dead-letter') return sendToDlq(record, order.orderId, attempt, decision.reason, failure);
-      events.retrying({ orderId: order.orderId, partition: record.partition, offset: record.offset, attempt, delayMs: decision.delayMs, errorMessage: messageOf(failure) });
-      await sleep(decision.delayMs);
-    }
-  };
+  const ownedTotal = (): Aggregate => sumAggregates([...owned.values()].map((state) => state.aggregate));
 
-  // The business step; here only the simulated failure. Returns what went wrong, so nothing else is caught with it.
-  const processOrder = (order: Order, attempt: number): unknown => {
-    try {
+  const steps = (record: SourceRecord): ProcessSteps => ({
+    policy,
+    process: (order, attempt) => {
       if (failsAttempt(options.seed, order.orderId, attempt, options.failRate)) throw new SimulatedFailure(order.orderId, attempt);
-      return undefined;
+    },
+    retrying: ({ orderId, attempt, delayMs, error }) =>
+      events.retrying({ orderId, partition: record.partition, offset: record.offset, attempt, delayMs, errorMessage: messageOf(error) }),
+    sleep: (ms) => sleep(ms),
+  });
+
+  const sendDeadLetter = async (sender: Producer, record: SourceRecord, outcome: Outcome & { kind: 'dead-letter' }): Promise<void> => {
+    const letter = deadLetter(record, { group: options.group, attempts: outcome.attempts, reason: outcome.reason, errorMessage: messageOf(outcome.error), failedAt: new Date() });
+    await sender.send({ topic: options.dlqTopic, messages: [letter] });
+  };
+
+  // Counts an outcome and tells the terminal; called only once the outcome is durable.
+  const report = (record: SourceRecord, outcome: Outcome): void => {
+    summary.processed++;
+    if (outcome.kind === 'processed') {
+      summary.succeeded++;
+      const { order, attempts } = outcome;
+      events.processed({ order, partition: record.partition, offset: record.offset, attempts, aggregate: ownedTotal(), latencyMs: Date.now() - order.createdAt });
+    } else {
+      summary.deadLettered++;
+      events.deadLettered({ orderId: outcome.orderId, partition: record.partition, offset: record.offset, reason: outcome.reason, attempts: outcome.attempts, errorMessage: messageOf(outcome.error) });
+    }
+  };
+
+  const stateOf = async (partition: number): Promise<{ aggregate: Aggregate; offset: number }> => {
+    await restoring;
+    const state = owned.get(partition) ?? { aggregate: EMPTY_AGGREGATE, offset: -1 };
+    owned.set(partition, state);
+    return state;
+  };
+
+  const atLeastOnce = async (record: SourceRecord): Promise<void> => {
+    const state = await stateOf(record.partition);
+    const outcome = await processRecord(record.value, steps(record));
+    if (outcome.kind === 'dead-letter') await sendDeadLetter(producer as Producer, record, outcome);
+    else state.aggregate = addOrder(state.aggregate, outcome.order.price);
+    state.offset = Number(record.offset);
+    report(record, outcome);
+  };
+
+  const inTransaction: BatchHandler = async (records, stopping) => {
+    const first = records[0];
+    if (first === undefined || transactions === undefined) return 0;
+    const state = await stateOf(first.partition);
+    const started = Date.now();
+    const done: [SourceRecord, Outcome][] = [];
+    try {
+      const next = await transactions.run(async (txn) => {
+        let aggregate = state.aggregate;
+        for (const record of records) {
+          if (stopping() || (done.length > 0 && Date.now() - started > BATCH_BUDGET_MS)) break;
+          const outcome = await processRecord(record.value, steps(record));
+          if (outcome.kind === 'dead-letter') await sendDeadLetter(txn, record, outcome);
+          else aggregate = addOrder(aggregate, outcome.order.price);
+          done.push([record, outcome]);
+        }
+        const last = done[done.length - 1]?.[0];
+        if (last === undefined) return undefined;
+        const snapshot = { group: options.group, topic: options.topic, partition: first.partition, aggregate, offset: Number(last.offset) };
+        await txn.send({ topic: options.aggregatesTopic, messages: [{ key: snapshotKey(options.group, options.topic, first.partition), value: encodeSnapshot(snapshot) }] });
+        await txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: [{ partition: first.partition, offset: String(snapshot.offset + 1) }] }] });
+        return snapshot;
+      });
+      if (next === undefined) return 0;
+      // Committed: only now does the outcome count, and only now is it shown.
+      let aggregate = state.aggregate;
+      for (const [record, outcome] of done) {
+        if (outcome.kind === 'processed') aggregate = addOrder(aggregate, outcome.order.price);
+        owned.set(first.partition, { aggregate, offset: Number(record.offset) });
+        report(record, outcome);
+      }
+      return done.length;
     } catch (error) {
-      return error;
+      logger.warn(`transaction for ${options.topic}/${first.partition} from offset ${first.offset} aborted, reading it again: ${messageOf(error)}`);
+      await sleep(RETRY_BATCH_PAUSE_MS);
+      return 0;
     }
   };
 
   try {
-    await ensureTopics(clients, admin, [options.topic, options.dlqTopic], options.partitions);
-    await withinTimeout(clients, 'connecting the dead-letter producer', producer.connect());
-    logger.info(`consuming ${options.topic} as group ${options.group} (fail-rate ${options.failRate}, retries ${options.retries}, seed ${options.seed})`);
-    await readTopic(clients, admin, consumer, { topic: options.topic, commit: true, exitAtEnd: options.exitAtEnd }, handle, logger, signal);
+    await ensureTopics(clients, admin, [options.topic, options.dlqTopic, { topic: options.aggregatesTopic, compacted: true }], options.partitions);
+    if (transactions !== undefined) await transactions.connect();
+    if (producer !== undefined) await withinTimeout(clients, 'connecting the dead-letter producer', producer.connect());
+    logger.info(`consuming ${options.topic} as group ${options.group}, ${options.guarantee} (fail-rate ${options.failRate}, retries ${options.retries}, seed ${options.seed})`);
+    await readTopic(
+      clients, admin, consumer,
+      // One transaction at a time: partitions take turns, each batch in order.
+      { topic: options.topic, commit: !exactlyOnce, exitAtEnd: options.exitAtEnd, ...(exactlyOnce ? { concurrency: 1 } : {}) },
+      exactlyOnce ? inTransaction : oneByOne(atLeastOnce, logger),
+      logger, signal,
+    );
+    await restoring.catch(() => {});
+    summary.aggregate = ownedTotal();
     return summary;
   } finally {
-    await disconnectAll(logger, consumer, producer, admin);
+    await disconnectAll(logger, consumer, producer, transactions, admin);
   }
 }

@@ -12,12 +12,16 @@ export type Admin = KafkaJS.Admin;
 
 /** librdkafka settings for a producer beyond the shared ones (e.g. linger.ms, compression.codec). */
 export type ProducerTuning = Record<string, string | number | boolean>;
+/** librdkafka and js.consumer settings for a consumer, e.g. a rebalance_cb. */
+export type ConsumerTuning = Omit<KafkaJS.ConsumerConstructorConfig, 'kafkaJS'>;
 
 export interface KafkaClients {
   readonly brokers: string[];
   readonly timeoutMs: number;
   producer(tuning?: ProducerTuning): Producer;
-  consumer(groupId: string, tuning?: Record<string, string | number | boolean>): Consumer;
+  /** A producer whose sends and consumer offsets commit or abort together. */
+  transactionalProducer(transactionalId: string, transactionTimeoutMs: number): Producer;
+  consumer(groupId: string, tuning?: ConsumerTuning): Consumer;
   admin(): Admin;
 }
 
@@ -43,6 +47,11 @@ export function createClients(options: ConnectionOptions, logger: Logger, client
         kafkaJS: { idempotent: true, acks: -1 },
         'linger.ms': 5,
         ...tuning,
+      }),
+    transactionalProducer: (transactionalId, transactionTimeoutMs) =>
+      kafka.producer({
+        kafkaJS: { transactionalId, idempotent: true, acks: -1, transactionTimeout: transactionTimeoutMs },
+        'linger.ms': 5,
       }),
     consumer: (groupId, tuning = {}) =>
       kafka.consumer({
@@ -73,17 +82,39 @@ export async function withinTimeout<T>(clients: KafkaClients, what: string, oper
   }
 }
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. */
-export async function ensureTopics(clients: KafkaClients, admin: Admin, topics: string[], partitions: number): Promise<void> {
+export interface TopicSpec {
+  topic: string;
+  /** Keep only the newest record per key (cleanup.policy=compact). */
+  compacted?: boolean;
+}
+
+/** Connects the admin client and creates the topics that do not exist yet; existing ones are left as they are. */
+export async function ensureTopics(clients: KafkaClients, admin: Admin, topics: (string | TopicSpec)[], partitions: number): Promise<void> {
+  const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic));
   await withinTimeout(clients, 'connecting the admin client', admin.connect());
   await withinTimeout(
     clients,
-    `creating topics ${topics.join(', ')}`,
+    `creating topics ${specs.map((spec) => spec.topic).join(', ')}`,
     admin.createTopics({
-      timeout: clients.timeoutMs,
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+      // Longer than our own deadline, so an unreachable broker gets the clear "no answer" error.
+      timeout: clients.timeoutMs + 5_000,
+      topics: specs.map(({ topic, compacted }) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: -1,
+        configEntries: compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      })),
     }),
   );
+}
+
+/**
+ * A committed offset as a number, or -1 for none. The client reports both "none" and 0 as null;
+ * this tool only ever commits "last handled + 1" (at least 1), so null means none.
+ */
+export function committedOffset(offset: string | null): number {
+  const value = offset === null ? -1 : Number(offset);
+  return Number.isSafeInteger(value) && value >= 0 ? value : -1;
 }
 
 /** Disconnects every client it is given, even when some fail, so the process can exit. */

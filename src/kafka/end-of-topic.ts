@@ -1,34 +1,51 @@
 /**
  * Knows when a reader has caught up with what a topic held when it started, like `kcat -e`:
  * each partition's end is its high watermark at start, its position the next offset to read.
+ * With `quietMs`, a partition that has been quiet that long also counts as read to its end
+ * (transaction markers after the last record keep a position from ever reaching the watermark);
+ * before its first record a partition gets `startGraceMs` more, for the first fetch to arrive.
  */
 export class EndOfTopic {
   private readonly ends: Map<number, number>;
+  private readonly quietMs: number | undefined;
+  private readonly startGraceMs: number;
+  private readonly seenRecords = new Set<number>();
   private readonly positions = new Map<number, number>();
+  private readonly lastProgress = new Map<number, number>();
 
-  constructor(ends: Map<number, number>) {
+  constructor(ends: Map<number, number>, quietMs?: number, startGraceMs = 2_000) {
     this.ends = ends;
+    this.quietMs = quietMs;
+    this.startGraceMs = startGraceMs;
   }
 
   /** Where reading starts when no record has been seen yet: the committed offset, or the log start. */
-  startAt(partition: number, offset: number): void {
-    if (!this.positions.has(partition)) this.positions.set(partition, offset);
+  startAt(partition: number, offset: number, now = Date.now()): void {
+    if (this.positions.has(partition)) return;
+    this.positions.set(partition, offset);
+    this.lastProgress.set(partition, now);
   }
 
   hasStart(partition: number): boolean {
     return this.positions.has(partition);
   }
 
-  consumed(partition: number, offset: number): void {
+  consumed(partition: number, offset: number, now = Date.now()): void {
     this.positions.set(partition, Math.max(offset + 1, this.positions.get(partition) ?? 0));
+    this.lastProgress.set(partition, now);
+    this.seenRecords.add(partition);
   }
 
   /** True when every given partition has been read up to its end; false while any position is unknown. */
-  reached(partitions: number[]): boolean {
+  reached(partitions: number[], now = Date.now()): boolean {
     if (partitions.length === 0) return false;
     return partitions.every((partition) => {
       const position = this.positions.get(partition);
-      return position !== undefined && position >= (this.ends.get(partition) ?? 0);
+      if (position === undefined) return false;
+      if (position >= (this.ends.get(partition) ?? 0)) return true;
+      if (this.quietMs === undefined) return false;
+      const quietFor = this.quietMs + (this.seenRecords.has(partition) ? 0 : this.startGraceMs);
+      return now - (this.lastProgress.get(partition) ?? now) >= quietFor;
     });
   }
 }

@@ -2,74 +2,102 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Headers, SourceRecord } from '../processing/dlq.js';
-import { withinTimeout, type Admin, type Consumer, type KafkaClients } from './client.js';
+import { committedOffset, withinTimeout, type Admin, type Consumer, type KafkaClients } from './client.js';
 import { EndOfTopic } from './end-of-topic.js';
 
 export interface ReadOptions {
   topic: string;
-  /** Commit each partition's position after each batch (false for readers that must leave no trace). */
+  /** Commit each partition's position after each batch; false where a transaction commits it, or nobody may. */
   commit: boolean;
   exitAtEnd: boolean;
+  /**
+   * For topics written in transactions: commit markers sit past the last record, so a reader's position can
+   * stop short of the high watermark; a partition quiet for this long counts as read to its end.
+   */
+  quietEndMs?: number;
+  /** Partitions handled at once; 1 means one batch at a time (one transaction per batch). */
+  concurrency?: number;
 }
 
-/** Handles one record; throwing leaves it unacknowledged so it is read again. */
+/** Handles a batch of one partition's records in order; returns how many (from the first) were handled. The rest are read again. */
+export type BatchHandler = (records: SourceRecord[], stopping: () => boolean) => Promise<number>;
+
+/** Handles one record; throwing leaves it and the rest of its batch to be read again. */
 export type RecordHandler = (record: SourceRecord) => Promise<void>;
 
 const END_CHECK_MS = 100;
 const REDELIVERY_PAUSE_MS = 500;
 
+/** A batch handler that handles records one by one, stopping at the first failure. */
+export function oneByOne(handle: RecordHandler, logger: Logger): BatchHandler {
+  return async (records, stopping) => {
+    let handled = 0;
+    for (const record of records) {
+      if (stopping()) break;
+      try {
+        await handle(record);
+      } catch (error) {
+        logger.warn(`record ${record.topic}/${record.partition}@${record.offset} will be read again: ${messageOf(error)}`);
+        await sleep(REDELIVERY_PAUSE_MS);
+        break;
+      }
+      handled++;
+    }
+    return handled;
+  };
+}
+
 /**
- * Reads `topic` in partition order, one batch per partition at a time, until the signal aborts
- * or (with exitAtEnd) every assigned partition is at its end. Positions advance only past handled records.
+ * Reads `topic` in partition order until the signal aborts or (with exitAtEnd) every assigned
+ * partition is at its end. Positions advance only past handled records.
  */
 export async function readTopic(
   clients: KafkaClients,
   admin: Admin,
   consumer: Consumer,
   options: ReadOptions,
-  handle: RecordHandler,
+  handle: BatchHandler,
   logger: Logger,
   signal: AbortSignal,
 ): Promise<void> {
   const offsets = await topicOffsets(clients, admin, options.topic);
-  const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])));
+  const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])), options.quietEndMs);
   await withinTimeout(clients, 'connecting the consumer', consumer.connect());
   await withinTimeout(clients, `subscribing to ${options.topic}`, consumer.subscribe({ topics: [options.topic] }));
   let stopping = false;
 
   await consumer.run({
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: Math.max(1, offsets.size),
+    partitionsConsumedConcurrently: options.concurrency ?? Math.max(1, offsets.size),
     eachBatch: async ({ batch, resolveOffset, isStale }) => {
-      let next: number | undefined;
-      for (const message of batch.messages) {
-        if (stopping || isStale()) break;
-        const record: SourceRecord = {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          timestamp: message.timestamp,
-          key: message.key,
-          value: message.value,
-          headers: (message.headers ?? {}) as Headers,
-        };
-        try {
-          await handle(record);
-        } catch (error) {
-          logger.warn(`record ${batch.topic}/${batch.partition}@${message.offset} will be read again: ${messageOf(error)}`);
-          await sleep(REDELIVERY_PAUSE_MS);
-          break;
-        }
-        resolveOffset(message.offset);
-        position.consumed(batch.partition, Number(message.offset));
-        next = Number(message.offset) + 1;
-      }
-      if (options.commit && next !== undefined) await commit(consumer, options.topic, batch.partition, next, logger);
+      const records: SourceRecord[] = batch.messages.map((message) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        key: message.key,
+        value: message.value,
+        headers: (message.headers ?? {}) as Headers,
+      }));
+      const handled = await handle(records, () => stopping || isStale());
+      const last = records[handled - 1];
+      if (last === undefined) return;
+      resolveOffset(last.offset);
+      position.consumed(batch.partition, Number(last.offset));
+      if (options.commit) await commit(consumer, options.topic, batch.partition, Number(last.offset) + 1, logger);
     },
   });
 
-  const atEnd = options.exitAtEnd ? waitForEnd(consumer, options.topic, offsets, position, signal) : new Promise<void>(() => {});
-  await Promise.race([atEnd, aborted(signal)]);
+  const stop = new AbortController();
+  const forward = (): void => stop.abort();
+  signal.addEventListener('abort', forward, { once: true });
+  try {
+    const atEnd = options.exitAtEnd ? waitForEnd(consumer, options.topic, offsets, position, stop.signal) : new Promise<void>(() => {});
+    await Promise.race([atEnd, aborted(stop.signal)]);
+  } finally {
+    signal.removeEventListener('abort', forward);
+    stop.abort();
+  }
   stopping = true;
   // disconnect waits for the batches in progress, so their commits land before we return.
   await consumer.disconnect();
@@ -103,7 +131,7 @@ async function waitForEnd(consumer: Consumer, topic: string, offsets: Map<number
       const committed = await consumer.committed(unknown.map((partition) => ({ topic, partition })), 5_000).catch(() => []);
       for (const entry of committed) {
         // No committed offset (negative), or one below the log start, means reading starts at the log start.
-        position.startAt(entry.partition, Math.max(offsets.get(entry.partition)?.low ?? 0, Number(entry.offset)));
+        position.startAt(entry.partition, Math.max(offsets.get(entry.partition)?.low ?? 0, committedOffset(entry.offset ?? null)));
       }
     }
     if (position.reached(assigned)) return;

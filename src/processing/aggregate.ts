@@ -21,3 +21,9 @@ export function totalPrice(aggregate: Aggregate): number {
 export function average(aggregate: Aggregate): number {
   return aggregate.count === 0 ? 0 : aggregate.totalCents / aggregate.count / 100;
 }
+
+export function sumAggregates(aggregates: Iterable<Aggregate>): Aggregate {
+  let sum = EMPTY_AGGREGATE;
+  for (const aggregate of aggregates) sum = { totalCents: sum.totalCents + aggregate.totalCents, count: sum.count + aggregate.count };
+  return sum;
+}

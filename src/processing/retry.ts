@@ -26,3 +26,10 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   const ceiling = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
+
+/** The longest one record can spend sleeping between its attempts. */
+export function worstCaseBackoffMs(policy: RetryPolicy): number {
+  let total = 0;
+  for (let attempt = 1; attempt <= policy.retries; attempt++) total += Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (attempt - 1));
+  return total;
+}

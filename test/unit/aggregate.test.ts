@@ -29,3 +29,11 @@ describe('aggregate', () => {
     assert.deepEqual(before, { totalCents: 500, count: 1 });
   });
 });
+
+describe('sum of aggregates', () => {
+  it('adds totals and counts of several partitions', async () => {
+    const { sumAggregates } = await import('../../src/processing/aggregate.js');
+    assert.deepEqual(sumAggregates([]), EMPTY_AGGREGATE);
+    assert.deepEqual(sumAggregates([{ totalCents: 150, count: 2 }, { totalCents: 1, count: 1 }]), { totalCents: 151, count: 3 });
+  });
+});

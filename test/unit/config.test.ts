@@ -10,7 +10,7 @@ describe('flag validation', () => {
     const options = parseConsumeOptions({}, {});
     assert.deepEqual({ ...options, seed: 0 }, {
       brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3,
-      topic: 'orders', dlqTopic: 'orders-dlq', group: 'orders-consumer',
+      topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once',
       failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, exitAtEnd: false,
     });
     assert.ok(Number.isInteger(options.seed));
@@ -54,5 +54,7 @@ describe('flag validation', () => {
     assert.throws(() => parseProduceOptions({ topic: 'bad topic' }, {}), usage(/^--topic must be a topic name/));
     assert.throws(() => parseDlqTailOptions({ dlqTopic: '' }, {}), usage(/^--dlq-topic/));
     assert.throws(() => parseConsumeOptions({ group: '  ' }, {}), usage(/^--group must not be empty/));
+    assert.throws(() => parseConsumeOptions({ guarantee: 'maybe' }, {}), usage(/^--guarantee must be exactly-once or at-least-once, got "maybe"$/));
+    assert.equal(parseConsumeOptions({ guarantee: 'at-least-once' }, {}).guarantee, 'at-least-once');
   });
 });

@@ -31,3 +31,20 @@ describe('end of topic', () => {
     assert.equal(end.reached([0]), true);
   });
 });
+
+describe('end of a transactional topic', () => {
+  it('counts a partition quiet for quietMs as read, even short of its watermark', () => {
+    const end = new EndOfTopic(new Map([[0, 10]]), 1000);
+    end.consumed(0, 7, 5_000);
+    assert.equal(end.reached([0], 5_999), false);
+    assert.equal(end.reached([0], 6_000), true);
+  });
+
+  it('still needs a known position, and gives the first fetch a grace period', () => {
+    const end = new EndOfTopic(new Map([[0, 10]]), 1000, 2000);
+    assert.equal(end.reached([0], 1e12), false);
+    end.startAt(0, 0, 0);
+    assert.equal(end.reached([0], 2999), false);
+    assert.equal(end.reached([0], 3000), true);
+  });
+});

@@ -45,3 +45,12 @@ describe('retry policy', () => {
     assert.deepEqual(decideRetry(policy, transient, 2, () => 0), { action: 'retry', delayMs: 100 });
   });
 });
+
+describe('worst-case backoff', () => {
+  it('adds the capped ceilings of every retry', async () => {
+    const { worstCaseBackoffMs } = await import('../../src/processing/retry.js');
+    assert.equal(worstCaseBackoffMs({ retries: 0, backoffMs: 100, maxBackoffMs: 1000 }), 0);
+    assert.equal(worstCaseBackoffMs({ retries: 2, backoffMs: 100, maxBackoffMs: 1000 }), 300);
+    assert.equal(worstCaseBackoffMs({ retries: 5, backoffMs: 100, maxBackoffMs: 1000 }), 100 + 200 + 400 + 800 + 1000);
+  });
+});
