@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { consume } from './commands/consume.js';
+import { dlqReplay } from './commands/dlq-replay.js';
 import { dlqTail } from './commands/dlq-tail.js';
 import { produce } from './commands/produce.js';
-import { DEFAULTS, parseConsumeOptions, parseDlqTailOptions, parseProduceOptions, type CommonOptions, type RawFlags } from './config.js';
+import { stats } from './commands/stats.js';
+import {
+  DEFAULTS, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions, parseStatsOptions,
+  type CommonOptions, type RawFlags,
+} from './config.js';
 import { OrdersError, messageOf } from './errors.js';
 import { createClients } from './kafka/client.js';
 import type { Logger } from './logger.js';
-import { consumeView, createLogger, dlqTailView, produceView, terminal } from './output.js';
+import { consumeView, createLogger, dlqReplayView, dlqTailView, produceView, showStats, terminal } from './output.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -88,6 +93,37 @@ function program(): Command {
       await run(options, async (opts, logger, signal) => {
         const view = dlqTailView(terminal(opts.json), opts.dlqTopic);
         const summary = await dlqTail(opts, { clients: createClients(opts, logger, 'orders-dlq-tail'), logger, events: view }, signal);
+        view.summary(summary);
+      });
+    });
+
+  withCommonFlags(cli.command('stats').description('exact total_price, count and avg of a consumer group, from the aggregates topic'))
+    .option('--group <id>', 'consumer group', DEFAULTS.group)
+    .option('--topic <name>', 'topic the group consumes', DEFAULTS.topic)
+    .option('--aggregates-topic <name>', 'compacted topic of the aggregates', DEFAULTS.aggregatesTopic)
+    .option('--by-partition', 'also show each partition')
+    .action(async (flags: RawFlags) => {
+      const options = parseStatsOptions(flags, process.env);
+      await run(options, async (opts, logger, signal) => {
+        const result = await stats(opts, { clients: createClients(opts, logger, 'orders-stats'), logger }, signal);
+        showStats(terminal(opts.json), result, opts.byPartition);
+      });
+    });
+
+  withCommonFlags(cli.command('dlq-replay').description('send dead letters back to their topic, each at most once per replay group'))
+    .option('--dlq-topic <name>', 'dead-letter topic', DEFAULTS.dlqTopic)
+    .option('--to <topic>', 'send here instead of each dead letter\'s original topic')
+    .option('--reason <reason>', 'only dead letters with this reason (retries-exhausted, undecodable, non-retryable)')
+    .option('--order-id <id>', 'only the dead letter of this orderId')
+    .option('--limit <n>', 'replay at most this many')
+    .option('--max-replays <n>', 'skip dead letters already replayed this many times', String(DEFAULTS.maxReplays))
+    .option('--group <id>', 'consumer group that remembers what was replayed', DEFAULTS.replayGroup)
+    .option('--dry-run', 'list what would be replayed; send and commit nothing')
+    .action(async (flags: RawFlags) => {
+      const options = parseDlqReplayOptions(flags, process.env);
+      await run(options, async (opts, logger, signal) => {
+        const view = dlqReplayView(terminal(opts.json), opts.dryRun);
+        const summary = await dlqReplay(opts, { clients: createClients(opts, logger, 'orders-dlq-replay'), logger, events: view }, signal);
         view.summary(summary);
       });
     });

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { UsageError } from './errors.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from './processing/dlq.js';
 
 /** Flags as commander hands them over: strings, or booleans for switches. */
 export type RawFlags = Record<string, string | boolean | undefined>;
@@ -42,6 +43,25 @@ export interface DlqTailOptions extends CommonOptions {
   exitAtEnd: boolean;
 }
 
+export interface StatsOptions extends CommonOptions {
+  topic: string;
+  group: string;
+  aggregatesTopic: string;
+  byPartition: boolean;
+}
+
+export interface DlqReplayOptions extends CommonOptions {
+  dlqTopic: string;
+  /** Where to send; undefined means each dead letter's original topic. */
+  to: string | undefined;
+  group: string;
+  reason: DeadLetterReason | undefined;
+  orderId: string | undefined;
+  limit: number | undefined;
+  dryRun: boolean;
+  maxReplays: number;
+}
+
 export const DEFAULTS = {
   broker: 'localhost:9092',
   topic: 'orders',
@@ -49,6 +69,8 @@ export const DEFAULTS = {
   aggregatesTopic: 'orders-aggregates',
   group: 'orders-consumer',
   guarantee: 'exactly-once',
+  replayGroup: 'orders-dlq-replay',
+  maxReplays: 3,
   timeoutMs: 10_000,
   partitions: 3,
   count: 10,
@@ -90,6 +112,36 @@ export function parseDlqTailOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Dl
     ...parseCommon(flags, env),
     dlqTopic: parseTopic('--dlq-topic', flags.dlqTopic, DEFAULTS.dlqTopic),
     exitAtEnd: flags.exitAtEnd === true,
+  };
+}
+
+export function parseStatsOptions(flags: RawFlags, env: NodeJS.ProcessEnv): StatsOptions {
+  return {
+    ...parseCommon(flags, env),
+    topic: parseTopic('--topic', flags.topic, DEFAULTS.topic),
+    group: parseGroup(flags.group),
+    aggregatesTopic: parseTopic('--aggregates-topic', flags.aggregatesTopic, DEFAULTS.aggregatesTopic),
+    byPartition: flags.byPartition === true,
+  };
+}
+
+export function parseDlqReplayOptions(flags: RawFlags, env: NodeJS.ProcessEnv): DlqReplayOptions {
+  const reason = flags.reason === undefined ? undefined : String(flags.reason);
+  if (reason !== undefined && !DEAD_LETTER_REASONS.some((known) => known === reason)) {
+    throw new UsageError(`--reason must be one of ${DEAD_LETTER_REASONS.join(', ')}, got "${reason}"`);
+  }
+  const orderId = flags.orderId === undefined ? undefined : String(flags.orderId);
+  if (orderId === '') throw new UsageError('--order-id must not be empty');
+  return {
+    ...parseCommon(flags, env),
+    dlqTopic: parseTopic('--dlq-topic', flags.dlqTopic, DEFAULTS.dlqTopic),
+    to: flags.to === undefined ? undefined : parseTopic('--to', flags.to, DEFAULTS.topic),
+    group: flags.group === undefined ? DEFAULTS.replayGroup : parseGroup(flags.group),
+    reason: reason as DeadLetterReason | undefined,
+    orderId,
+    limit: flags.limit === undefined ? undefined : parseInteger('--limit', flags.limit, 0, 1, Number.MAX_SAFE_INTEGER),
+    dryRun: flags.dryRun === true,
+    maxReplays: parseInteger('--max-replays', flags.maxReplays, DEFAULTS.maxReplays, 0, 1_000),
   };
 }
 

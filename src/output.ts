@@ -3,7 +3,9 @@ import { pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Order } from './avro/codec.js';
 import type { ConsumeEvents, ConsumeSummary } from './commands/consume.js';
+import type { DlqReplaySummary, ReplayEvent } from './commands/dlq-replay.js';
 import type { DeadLetterView, DlqTailSummary } from './commands/dlq-tail.js';
+import type { Stats } from './commands/stats.js';
 import type { ProduceEvents, ProduceSummary } from './commands/produce.js';
 import type { Logger } from './logger.js';
 import { average, totalPrice, type Aggregate } from './processing/aggregate.js';
@@ -135,6 +137,42 @@ export function dlqTailView(term: Terminal, dlqTopic: string): DlqTailView {
     summary({ shown }) {
       if (term.json) term.out(JSON.stringify({ event: 'summary', dead_letters: shown }));
       else term.out(`Shown ${shown} dead letter${shown === 1 ? '' : 's'} from ${dlqTopic}`);
+    },
+  };
+}
+
+export function showStats(term: Terminal, result: Stats, byPartition: boolean): void {
+  const partitions = result.partitions.map((p) => ({ partition: p.partition, ...figures(p.aggregate), offset: p.offset }));
+  if (term.json) {
+    term.out(JSON.stringify({ event: 'stats', group: result.group, topic: result.topic, ...figures(result.total), ...(byPartition ? { partitions } : {}) }));
+    return;
+  }
+  term.out(`Group ${result.group} on ${result.topic}: ${figuresText(result.total)} (${result.partitions.length} partition${result.partitions.length === 1 ? '' : 's'} with data)`);
+  if (!byPartition) return;
+  for (const p of result.partitions) term.out(`  partition ${p.partition}: ${figuresText(p.aggregate)} last offset ${p.offset}`);
+}
+
+export interface DlqReplayView {
+  replay(event: ReplayEvent): void;
+  summary(summary: DlqReplaySummary): void;
+}
+
+export function dlqReplayView(term: Terminal, dryRun: boolean): DlqReplayView {
+  return {
+    replay({ action, key, reason, dlqPartition, dlqOffset, to, replayCount }) {
+      if (term.json) {
+        term.out(JSON.stringify({ event: action, key, reason, dlq_partition: dlqPartition, dlq_offset: dlqOffset, to, replay_count: replayCount }));
+        return;
+      }
+      const what = `dead letter p${dlqPartition}@${dlqOffset} (key ${key ?? 'null'}, ${reason})`;
+      if (action === 'replayed') term.out(`Replayed ${what} to ${to}, replay ${replayCount}`);
+      else if (action === 'would-replay') term.out(`Would replay ${what} to ${to}`);
+      else term.out(`Skipped ${what}: replayed ${replayCount} times already`);
+    },
+    summary({ replayed, wouldReplay, skipped }) {
+      if (term.json) term.out(JSON.stringify({ event: 'summary', replayed, would_replay: wouldReplay, skipped, dry_run: dryRun }));
+      else if (dryRun) term.out(`Dry run: would replay ${wouldReplay}, skip ${skipped}; nothing sent, nothing committed`);
+      else term.out(`Replayed ${replayed} dead letter${replayed === 1 ? '' : 's'}, skipped ${skipped}`);
     },
   };
 }

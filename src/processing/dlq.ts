@@ -42,6 +42,11 @@ export interface DeadLetterInfo {
   failedAt: string;
 }
 
+export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = ['retries-exhausted', 'undecodable', 'non-retryable'];
+
+/** How often a record has been replayed from the dead-letter topic; set by dlq-replay. */
+export const REPLAY_COUNT_HEADER = 'dlq.replay.count';
+
 export const DLQ_HEADER = {
   originalTopic: 'dlq.original.topic',
   originalPartition: 'dlq.original.partition',
@@ -87,6 +92,21 @@ export function readDeadLetter(headers: Headers): DeadLetterInfo {
     errorMessage: text(DLQ_HEADER.errorMessage),
     failedAt: text(DLQ_HEADER.failedAt),
   };
+}
+
+export function replayCount(headers: Headers): number {
+  const count = Number(headerText(headers[REPLAY_COUNT_HEADER]));
+  return Number.isSafeInteger(count) && count > 0 ? count : 0;
+}
+
+/** The record to send back: original key, value and headers, without the dead-letter context, one replay more. */
+export function replayOf(letter: { key: Buffer | null; value: Buffer | null; headers: Headers }): DeadLetterRecord {
+  const headers: Headers = {};
+  for (const [name, value] of Object.entries(letter.headers)) {
+    if (!name.startsWith('dlq.')) headers[name] = value;
+  }
+  headers[REPLAY_COUNT_HEADER] = String(replayCount(letter.headers) + 1);
+  return { key: letter.key, value: letter.value, headers };
 }
 
 // Kafka allows a header name more than once; the last value is the one that counts.

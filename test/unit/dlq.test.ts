@@ -42,3 +42,18 @@ describe('dead letters', () => {
     assert.equal(letter.headers[DLQ_HEADER.attempts], '2');
   });
 });
+
+describe('replaying dead letters', () => {
+  it('restores key, value and original headers, drops the dead-letter context and counts the replay', async () => {
+    const { replayOf, replayCount, REPLAY_COUNT_HEADER } = await import('../../src/processing/dlq.js');
+    const letter = deadLetter(record, { group: 'g', attempts: 3, reason: 'retries-exhausted', errorMessage: 'x', failedAt });
+    const replay = replayOf(letter);
+    assert.equal(replay.key, record.key);
+    assert.equal(replay.value, record.value);
+    assert.deepEqual(replay.headers, { trace: Buffer.from('abc'), [REPLAY_COUNT_HEADER]: '1' });
+    const again = replayOf({ ...letter, headers: { ...letter.headers, [REPLAY_COUNT_HEADER]: Buffer.from('2') } });
+    assert.equal(again.headers[REPLAY_COUNT_HEADER], '3');
+    assert.equal(replayCount({}), 0);
+    assert.equal(replayCount({ [REPLAY_COUNT_HEADER]: 'junk' }), 0);
+  });
+});
