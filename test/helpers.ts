@@ -113,10 +113,11 @@ export async function createTopic(topic: string, partitions = 3): Promise<void> 
  * Reads the records of `topic` from the beginning: exactly `expected` of them, failing on fewer or on
  * more arriving within a short grace; with `atLeast`, any number from `expected` up.
  */
-export async function readAll(topic: string, expected: number, options: { atLeast?: boolean; timeoutMs?: number } = {}): Promise<RawRecord[]> {
+export async function readAll(topic: string, expected: number, options: { atLeast?: boolean; timeoutMs?: number; brokers?: string } = {}): Promise<RawRecord[]> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const records: RawRecord[] = [];
-  const consumer = kafka.consumer({ kafkaJS: { groupId: uniqueName('test-reader'), fromBeginning: true, autoCommit: false } });
+  const client = options.brokers === undefined ? kafka : new Kafka({ kafkaJS: { brokers: options.brokers.split(','), clientId: 'orders-tests', logLevel: logLevel.ERROR } });
+  const consumer = client.consumer({ kafkaJS: { groupId: uniqueName('test-reader'), fromBeginning: true, autoCommit: false } });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic] });

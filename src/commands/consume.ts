@@ -176,13 +176,16 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
     try {
       const next = await transactions.run(async (txn) => {
         let aggregate = state.aggregate;
+        // Dead letters need not be acknowledged one by one: the commit waits for all of them.
+        const sends: Promise<void>[] = [];
         for (const record of records) {
           if (stopping() || (done.length > 0 && Date.now() - started > BATCH_BUDGET_MS)) break;
           const outcome = await processRecord(record.value, steps(record));
-          if (outcome.kind === 'dead-letter') await sendDeadLetter(txn, record, outcome);
+          if (outcome.kind === 'dead-letter') sends.push(sendDeadLetter(txn, record, outcome));
           else aggregate = addOrder(aggregate, outcome.order.price);
           done.push([record, outcome]);
         }
+        await Promise.all(sends);
         const last = done[done.length - 1]?.[0];
         if (last === undefined) return undefined;
         const snapshot = { group: options.group, topic: options.topic, partition: first.partition, aggregate, offset: Number(last.offset) };

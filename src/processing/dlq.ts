@@ -59,11 +59,19 @@ export const DLQ_HEADER = {
   failedAt: 'dlq.failed.at',
 } as const;
 
+// The client sends a zero-length Buffer without memory behind it as null; a view into real memory stays empty.
+const EMPTY_VALUE = Buffer.alloc(1).subarray(1);
+
+/** The value to send so that an empty value stays empty and null stays null. */
+export function sameValue(value: Buffer | null): Buffer | null {
+  return value !== null && value.length === 0 ? EMPTY_VALUE : value;
+}
+
 /** The dead letter keeps the original key, value bytes and headers, and adds where and why it failed. */
 export function deadLetter(record: SourceRecord, context: FailureContext): DeadLetterRecord {
   return {
     key: record.key,
-    value: record.value,
+    value: sameValue(record.value),
     headers: {
       ...record.headers,
       [DLQ_HEADER.originalTopic]: record.topic,
@@ -106,7 +114,7 @@ export function replayOf(letter: { key: Buffer | null; value: Buffer | null; hea
     if (!name.startsWith('dlq.')) headers[name] = value;
   }
   headers[REPLAY_COUNT_HEADER] = String(replayCount(letter.headers) + 1);
-  return { key: letter.key, value: letter.value, headers };
+  return { key: letter.key, value: sameValue(letter.value), headers };
 }
 
 // Kafka allows a header name more than once; the last value is the one that counts.

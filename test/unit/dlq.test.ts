@@ -57,3 +57,14 @@ describe('replaying dead letters', () => {
     assert.equal(replayCount({ [REPLAY_COUNT_HEADER]: 'junk' }), 0);
   });
 });
+
+describe('empty values', () => {
+  it('stay empty rather than becoming null, and null stays null', async () => {
+    const { sameValue } = await import('../../src/processing/dlq.js');
+    const empty = deadLetter({ ...record, value: Buffer.alloc(0) }, { group: 'g', attempts: 1, reason: 'undecodable', errorMessage: 'x', failedAt });
+    assert.equal(empty.value?.length, 0);
+    // A view into real memory: the client sends it as an empty value, not as null.
+    assert.ok(empty.value !== null && empty.value.buffer.byteLength > 0);
+    assert.equal(sameValue(null), null);
+  });
+});

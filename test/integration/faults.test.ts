@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { decodeOrder, encodeOrder } from '../../src/avro/codec.js';
+import { UndecodableError } from '../../src/errors.js';
+import { orderGenerator, seededRandom } from '../../src/orders/generate.js';
+import { failsAttempt } from '../../src/processing/simulated-failure.js';
+import { OrdersProcess, createTopic, eventually, jsonLines, produceRaw, readAll, runOrders, uniqueName, type JsonEvent } from '../helpers.js';
+
+// Full sizes by default; ORDERS_FAULT_SCALE=0.25 runs a quarter of the orders (CI uses it to stay fast).
+const SCALE = Number(process.env.ORDERS_FAULT_SCALE ?? '1');
+const scaled = (n: number): number => Math.max(100, Math.round(n * SCALE));
+const RETRIES = 2;
+const FAIL_RATE = 0.3;
+
+interface Names { topic: string; dlq: string; aggregates: string; group: string }
+
+function names(prefix: string): Names {
+  const topic = uniqueName(prefix);
+  return { topic, dlq: `${topic}-dlq`, aggregates: `${topic}-agg`, group: `${topic}-group` };
+}
+
+function consumeFlags(n: Names, seed: number, broker?: string): string[] {
+  return [
+    'consume', '--topic', n.topic, '--dlq-topic', n.dlq, '--aggregates-topic', n.aggregates, '--group', n.group,
+    '--fail-rate', String(FAIL_RATE), '--retries', String(RETRIES), '--seed', String(seed), '--backoff-ms', '2', '--json',
+    ...(broker === undefined ? [] : ['--broker', broker]),
+  ];
+}
+
+async function produceOrders(n: Names, count: number, seed: number, extra: string[] = []): Promise<JsonEvent[]> {
+  const run = await runOrders(['produce', '--topic', n.topic, '--count', String(count), '--seed', String(seed), '--json', ...extra], { timeoutMs: 300_000 });
+  assert.equal(run.code, 0, run.stderr);
+  return jsonLines(run.stdout).filter((event) => event.event === 'sent');
+}
+
+/** What the consumer must end with, computed from the produced orders alone. */
+function expectation(sent: JsonEvent[], seed: number): { totalCents: number; count: number; dead: string[] } {
+  let totalCents = 0;
+  let count = 0;
+  const dead: string[] = [];
+  for (const event of sent) {
+    const id = String(event.orderId);
+    if (Array.from({ length: RETRIES + 1 }, (_, i) => i + 1).every((attempt) => failsAttempt(seed, id, attempt, FAIL_RATE))) {
+      dead.push(id);
+    } else {
+      totalCents += Math.round(Number(event.price) * 100);
+      count++;
+    }
+  }
+  return { totalCents, count, dead };
+}
+
+async function statsOf(n: Names, broker?: string): Promise<{ total_price: number; count: number }> {
+  const run = await runOrders(['stats', '--group', n.group, '--topic', n.topic, '--aggregates-topic', n.aggregates, '--json', ...(broker === undefined ? [] : ['--broker', broker])]);
+  assert.equal(run.code, 0, run.stderr);
+  const [stats] = jsonLines(run.stdout);
+  return { total_price: Number(stats?.total_price), count: Number(stats?.count) };
+}
+
+/** stats equals the independent sum exactly, and the read_committed DLQ holds each failing orderId exactly once. */
+async function assertExact(n: Names, expected: { totalCents: number; count: number; dead: string[] }, broker?: string): Promise<void> {
+  const stats = await statsOf(n, broker);
+  assert.equal(stats.count, expected.count, 'count');
+  assert.equal(Math.round(stats.total_price * 100), expected.totalCents, 'total_price');
+  const letters = await readAll(n.dlq, expected.dead.length, { timeoutMs: 60_000, ...(broker === undefined ? {} : { brokers: broker }) });
+  assert.deepEqual(letters.map((letter) => letter.key?.toString()).sort(), [...expected.dead].sort());
+}
+
+async function untilStatsCount(n: Names, count: number, timeoutMs: number, broker?: string): Promise<void> {
+  await eventually(async () => (await statsOf(n, broker)).count >= count, timeoutMs, () => `stats of ${n.group} never reached count ${count}`);
+}
+
+describe('exactly-once under faults (real broker)', { concurrency: false }, () => {
+  it('survives 10 SIGKILLs at random moments: stats and DLQ are exact', async (t) => {
+    const n = names('kill10');
+    const seed = 31;
+    const sent = await produceOrders(n, scaled(20_000), 701);
+    const expected = expectation(sent, seed);
+    const random = seededRandom(4242);
+
+    let landed = 0;
+    for (let kill = 1; kill <= 10; kill++) {
+      if ((await statsOf(n)).count >= expected.count) break;
+      const consumer = new OrdersProcess(consumeFlags(n, seed));
+      // A random moment while it works: after its first committed batch, plus up to 1 s more.
+      await consumer.waitFor((p) => p.stdout.length > 0, 120_000);
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 1000)));
+      consumer.child.kill('SIGKILL');
+      await consumer.done;
+      landed++;
+    }
+    t.diagnostic(`${landed} SIGKILLs landed mid-stream`);
+    assert.ok(landed >= 5, `only ${landed} kills landed before the work was done`);
+    const last = await runOrders([...consumeFlags(n, seed), '--exit-at-end'], { timeoutMs: 600_000 });
+    assert.equal(last.code, 0, last.stderr);
+    await assertExact(n, expected);
+  });
+
+  it('3 consumers in one group on 6 partitions, one killed halfway: stats and DLQ are exact', async () => {
+    const n = names('group3');
+    const seed = 32;
+    const sent = await produceOrders(n, scaled(20_000), 702, ['--partitions', '6']);
+    const expected = expectation(sent, seed);
+
+    const consumers = [0, 1, 2].map(() => new OrdersProcess(consumeFlags(n, seed)));
+    const handled = (): number => consumers.reduce((sum, c) => sum + c.events().filter((e) => e.event === 'order' || e.event === 'dlq').length, 0);
+    await eventually(() => handled() >= sent.length / 2, 300_000, () => `only ${handled()} handled`);
+    consumers[1]?.child.kill('SIGKILL');
+    await untilStatsCount(n, expected.count, 300_000);
+    await assertExact(n, expected);
+    for (const consumer of [consumers[0], consumers[2]]) consumer?.child.kill('SIGTERM');
+    const stopped = await Promise.all([consumers[0]?.done, consumers[2]?.done]);
+    for (const run of stopped) assert.equal(run?.code, 0, run?.stderr);
+  });
+
+  it('10,000 random and mutated payloads are dead-lettered as undecodable; the aggregate of the valid orders stays exact', async () => {
+    const n = names('fuzz');
+    const random = seededRandom(777);
+    const nextOrder = orderGenerator(778);
+    const poison = [...poisonPayloads(random, nextOrder, scaled(10_000))];
+    const valid = Array.from({ length: scaled(2_000) }, nextOrder);
+    // Shuffle valid orders in among the poison, deterministically.
+    const records = [...poison.map((value) => ({ key: 'poison', value })), ...valid.map((order) => ({ key: order.orderId, value: encodeOrder(order) }))];
+    for (let i = records.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [records[i], records[j]] = [records[j] as (typeof records)[number], records[i] as (typeof records)[number]];
+    }
+    await createTopic(n.topic);
+    for (let i = 0; i < records.length; i += 2_000) await produceRaw(n.topic, records.slice(i, i + 2_000));
+
+    const run = await runOrders(['consume', '--topic', n.topic, '--dlq-topic', n.dlq, '--aggregates-topic', n.aggregates, '--group', n.group, '--fail-rate', '0', '--exit-at-end', '--json'], { timeoutMs: 600_000 });
+    assert.equal(run.code, 0, run.stderr);
+    const summary = jsonLines(run.stdout).at(-1);
+    assert.equal(summary?.dlq, poison.length);
+    assert.equal(summary?.succeeded, valid.length);
+
+    const stats = await statsOf(n);
+    assert.equal(stats.count, valid.length);
+    assert.equal(Math.round(stats.total_price * 100), valid.reduce((sum, order) => sum + Math.round(order.price * 100), 0));
+    const letters = await readAll(n.dlq, poison.length, { timeoutMs: 60_000 });
+    assert.ok(letters.every((letter) => letter.headers['dlq.reason'] === 'undecodable'));
+    // Byte for byte, empty values included (null would differ from empty here).
+    const bytes = (value: Buffer | null): string => (value === null ? 'null' : value.toString('base64'));
+    assert.deepEqual(letters.map((letter) => bytes(letter.value)).sort(), poison.map(bytes).sort());
+  });
+
+  it('recovers by itself from a broker stopped for ~10 s mid-run: producer acknowledges all, stats and DLQ are exact', async () => {
+    const port = Number(process.env.ORDERS_FAULT_BROKER_PORT ?? '19292');
+    const broker = `127.0.0.1:${port}`;
+    const kafka = (action: string): void => {
+      const result = spawnSync('bash', [KAFKA_SH, action], { env: { ...process.env, KAFKA_PORT: String(port) }, encoding: 'utf8', timeout: 180_000 });
+      assert.equal(result.status, 0, `kafka.sh ${action}: ${result.stderr}`);
+    };
+    after(() => kafka('reset'));
+    kafka('reset');
+    kafka('start');
+
+    const n = names('outage');
+    const seed = 33;
+    const count = scaled(6_000);
+    const consumer = new OrdersProcess(consumeFlags(n, seed, broker));
+    // Produce at a steady rate over ~12 s, so the outage lands in the middle of it.
+    const producer = runOrders(['produce', '--topic', n.topic, '--count', String(count), '--seed', '703', '--rate', String(Math.ceil(count / 12)), '--json', '--broker', broker], { timeoutMs: 300_000 });
+    await consumer.waitFor((p) => p.events().length > 0, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    kafka('stop');
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    kafka('start');
+
+    const produced = await producer;
+    assert.equal(produced.code, 0, produced.stderr);
+    const sent = jsonLines(produced.stdout).filter((event) => event.event === 'sent');
+    assert.equal(sent.length, count);
+    const expected = expectation(sent, seed);
+    await untilStatsCount(n, expected.count, 300_000, broker);
+    await assertExact(n, expected, broker);
+    consumer.child.kill('SIGTERM');
+    const stopped = await consumer.done;
+    assert.equal(stopped.code, 0, stopped.stderr);
+  });
+});
+
+const KAFKA_SH = fileURLToPath(new URL('../../../scripts/kafka.sh', import.meta.url));
+
+/** Random bytes and broken encodings of real orders, every one of which the codec must reject. */
+function* poisonPayloads(random: () => number, nextOrder: () => ReturnType<ReturnType<typeof orderGenerator>>, count: number): Generator<Buffer> {
+  const mutations: ((bytes: Buffer) => Buffer)[] = [
+    (bytes) => bytes.subarray(0, Math.floor(random() * bytes.length)), // truncated
+    (bytes) => Buffer.concat([bytes, Buffer.from([Math.floor(random() * 256)])]), // trailing byte
+    (bytes) => Buffer.concat([Buffer.from([0xfe, 0xff, 0xff, 0x0f]), bytes.subarray(1)]), // orderId longer than the record
+    (bytes) => Buffer.concat([bytes.subarray(0, 2), Buffer.from([0xff]), bytes.subarray(3)]), // invalid UTF-8 in orderId
+    (bytes) => Buffer.from(bytes.toString('hex')), // hex text instead of Avro
+  ];
+  let made = 0;
+  while (made < count) {
+    const candidate = made % 2 === 0
+      ? Buffer.from(Array.from({ length: 1 + Math.floor(random() * 80) }, () => Math.floor(random() * 256)))
+      : (mutations[Math.floor(random() * mutations.length)] ?? ((bytes: Buffer) => bytes))(encodeOrder(nextOrder()));
+    try {
+      decodeOrder(candidate);
+      continue; // random bytes that happen to be a valid Order are not poison
+    } catch (error) {
+      if (!(error instanceof UndecodableError)) throw error;
+    }
+    made++;
+    yield candidate;
+  }
+}
