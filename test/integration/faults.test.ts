@@ -60,12 +60,13 @@ async function statsOf(n: Names, broker?: string): Promise<{ total_price: number
 }
 
 /** stats equals the independent sum exactly, and the read_committed DLQ holds each failing orderId exactly once. */
-async function assertExact(n: Names, expected: { totalCents: number; count: number; dead: string[] }, broker?: string): Promise<void> {
+async function assertExact(n: Names, expected: { totalCents: number; count: number; dead: string[] }, broker?: string): Promise<string> {
   const stats = await statsOf(n, broker);
   assert.equal(stats.count, expected.count, 'count');
   assert.equal(Math.round(stats.total_price * 100), expected.totalCents, 'total_price');
   const letters = await readAll(n.dlq, expected.dead.length, { timeoutMs: 60_000, ...(broker === undefined ? {} : { brokers: broker }) });
   assert.deepEqual(letters.map((letter) => letter.key?.toString()).sort(), [...expected.dead].sort());
+  return `stats count=${stats.count} total_price=${stats.total_price.toFixed(2)} = expected; DLQ holds ${letters.length} letters = ${expected.dead.length} failing orderIds, each once`;
 }
 
 async function untilStatsCount(n: Names, count: number, timeoutMs: number, broker?: string): Promise<void> {
@@ -95,10 +96,10 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
     assert.ok(landed >= 5, `only ${landed} kills landed before the work was done`);
     const last = await runOrders([...consumeFlags(n, seed), '--exit-at-end'], { timeoutMs: 600_000 });
     assert.equal(last.code, 0, last.stderr);
-    await assertExact(n, expected);
+    t.diagnostic(`${sent.length} orders: ${await assertExact(n, expected)}`);
   });
 
-  it('3 consumers in one group on 6 partitions, one killed halfway: stats and DLQ are exact', async () => {
+  it('3 consumers in one group on 6 partitions, one killed halfway: stats and DLQ are exact', async (t) => {
     const n = names('group3');
     const seed = 32;
     const sent = await produceOrders(n, scaled(20_000), 702, ['--partitions', '6']);
@@ -109,13 +110,13 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
     await eventually(() => handled() >= sent.length / 2, 300_000, () => `only ${handled()} handled`);
     consumers[1]?.child.kill('SIGKILL');
     await untilStatsCount(n, expected.count, 300_000);
-    await assertExact(n, expected);
+    t.diagnostic(`${sent.length} orders: ${await assertExact(n, expected)}`);
     for (const consumer of [consumers[0], consumers[2]]) consumer?.child.kill('SIGTERM');
     const stopped = await Promise.all([consumers[0]?.done, consumers[2]?.done]);
     for (const run of stopped) assert.equal(run?.code, 0, run?.stderr);
   });
 
-  it('10,000 random and mutated payloads are dead-lettered as undecodable; the aggregate of the valid orders stays exact', async () => {
+  it('10,000 random and mutated payloads are dead-lettered as undecodable; the aggregate of the valid orders stays exact', async (t) => {
     const n = names('fuzz');
     const random = seededRandom(777);
     const nextOrder = orderGenerator(778);
@@ -144,9 +145,10 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
     // Byte for byte, empty values included (null would differ from empty here).
     const bytes = (value: Buffer | null): string => (value === null ? 'null' : value.toString('base64'));
     assert.deepEqual(letters.map((letter) => bytes(letter.value)).sort(), poison.map(bytes).sort());
+    t.diagnostic(`${poison.length} poison payloads all dead-lettered byte for byte; ${valid.length} valid orders: stats count=${stats.count} total_price=${stats.total_price.toFixed(2)} = expected`);
   });
 
-  it('recovers by itself from a broker stopped for ~10 s mid-run: producer acknowledges all, stats and DLQ are exact', async () => {
+  it('recovers by itself from a broker stopped for ~10 s mid-run: producer acknowledges all, stats and DLQ are exact', async (t) => {
     const port = Number(process.env.ORDERS_FAULT_BROKER_PORT ?? '19292');
     const broker = `127.0.0.1:${port}`;
     const kafka = (action: string): void => {
@@ -175,7 +177,7 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
     assert.equal(sent.length, count);
     const expected = expectation(sent, seed);
     await untilStatsCount(n, expected.count, 300_000, broker);
-    await assertExact(n, expected, broker);
+    t.diagnostic(`${sent.length} orders: ${await assertExact(n, expected, broker)}`);
     consumer.child.kill('SIGTERM');
     const stopped = await consumer.done;
     assert.equal(stopped.code, 0, stopped.stderr);
