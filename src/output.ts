@@ -7,6 +7,7 @@ import type { DlqReplaySummary, ReplayEvent } from './commands/dlq-replay.js';
 import type { DeadLetterView, DlqTailSummary } from './commands/dlq-tail.js';
 import type { Stats } from './commands/stats.js';
 import type { ProduceEvents, ProduceSummary } from './commands/produce.js';
+import { LineBudget } from './line-budget.js';
 import type { Logger } from './logger.js';
 import { average, totalPrice, type Aggregate } from './processing/aggregate.js';
 
@@ -80,32 +81,53 @@ export interface ConsumeView extends ConsumeEvents {
   summary(summary: ConsumeSummary): void;
 }
 
+/** Above this many lines a second, consume shows a progress line each second instead of a line per event. */
+export const PER_ORDER_LINES_PER_SECOND = 200;
+
 export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
+  const budget = new LineBudget(PER_ORDER_LINES_PER_SECOND);
+  let processed = 0;
+  let deadLettered = 0;
+  let latest: Aggregate | undefined;
+  // Only a person reading a terminal needs the budget; JSON lines are data and all of them are written.
+  const progress = term.json ? undefined : setInterval(() => {
+    const skipped = budget.takeSuppressed();
+    if (skipped > 0) term.out(`... ${skipped} more events not shown (processed=${processed} dlq=${deadLettered}${latest === undefined ? '' : ` ${figuresText(latest)}`})`);
+  }, 1000);
+  progress?.unref();
   return {
     processed({ order, partition, offset, attempts, aggregate, latencyMs }) {
+      processed++;
+      latest = aggregate;
       if (term.json) {
         term.out(JSON.stringify({ event: 'order', orderId: order.orderId, partition, offset, status: 'ok', attempts, price: order.price, product: order.product, latency_ms: latencyMs, ...figures(aggregate) }));
-      } else {
+      } else if (budget.allow(Date.now())) {
         term.out(`Processed order: ${JSON.stringify(orderJson(order))} (partition ${partition}, offset ${offset}, attempt ${attempts}) -> ${figuresText(aggregate)}`);
       }
     },
     retrying({ orderId, partition, offset, attempt, delayMs, errorMessage }) {
       if (term.json) term.out(JSON.stringify({ event: 'retry', orderId, partition, offset, attempt, delay_ms: delayMs, error: errorMessage }));
-      else term.out(`Attempt ${attempt} failed for orderId ${orderId}: ${errorMessage}; retrying in ${delayMs} ms`);
+      else if (budget.allow(Date.now())) term.out(`Attempt ${attempt} failed for orderId ${orderId}: ${errorMessage}; retrying in ${delayMs} ms`);
     },
     deadLettered({ orderId, partition, offset, reason, attempts, errorMessage }) {
+      processed++;
+      deadLettered++;
       if (term.json) {
         term.out(JSON.stringify({ event: 'dlq', orderId, partition, offset, reason, attempts, error: errorMessage }));
         return;
       }
+      if (!budget.allow(Date.now())) return;
       const what = orderId === null ? `undecodable record at partition ${partition}, offset ${offset}` : `orderId ${orderId}`;
       term.out(`Permanent failure (${reason}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage}`);
       term.out(`Moved to DLQ: ${what} (${dlqTopic})`);
     },
     summary(summary) {
+      if (progress !== undefined) clearInterval(progress);
+      const skipped = budget.takeSuppressed();
       if (term.json) {
         term.out(JSON.stringify({ event: 'summary', processed: summary.processed, succeeded: summary.succeeded, dlq: summary.deadLettered, ...figures(summary.aggregate), seed: summary.seed }));
       } else {
+        if (skipped > 0) term.out(`... ${skipped} more events not shown`);
         term.out(`Summary: processed=${summary.processed} succeeded=${summary.succeeded} dlq=${summary.deadLettered} ${figuresText(summary.aggregate)} seed=${summary.seed}`);
       }
     },
