@@ -63,23 +63,35 @@ export function createClients(options: ConnectionOptions, logger: Logger, client
   };
 }
 
+const { ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE } = kafkaJavascript.CODES.ERRORS;
+const NO_ANSWER_CODES = new Set<number>([ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE]);
+
 /** Rejects with a BrokerError naming the brokers when `operation` takes longer than the timeout. */
 export async function withinTimeout<T>(clients: KafkaClients, what: string, operation: Promise<T>): Promise<T> {
+  const noAnswer = (): BrokerError =>
+    new BrokerError(`no answer from Kafka at ${clients.brokers.join(',')} within ${clients.timeoutMs} ms while ${what}; is the broker running?`);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new BrokerError(`no answer from Kafka at ${clients.brokers.join(',')} within ${clients.timeoutMs} ms while ${what}; is the broker running?`)),
-      clients.timeoutMs,
-    );
+    timer = setTimeout(() => reject(noAnswer()), clients.timeoutMs);
   });
   try {
     return await Promise.race([operation, deadline]);
   } catch (error) {
     if (error instanceof BrokerError) throw error;
+    // The client may give up a moment before our deadline, with its own timeout or transport error.
+    if (isNoAnswer(error)) throw noAnswer();
     throw new BrokerError(`Kafka at ${clients.brokers.join(',')} failed while ${what}: ${messageOf(error)}`, error);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A timeout or transport failure, or an aggregate of nothing but those. */
+export function isNoAnswer(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errors } = error as { code?: unknown; errors?: unknown };
+  if (Array.isArray(errors) && errors.length > 0) return errors.every(isNoAnswer);
+  return typeof code === 'number' && NO_ANSWER_CODES.has(code);
 }
 
 export interface TopicSpec {

@@ -47,7 +47,7 @@ describe('orders binary: bad input', () => {
 });
 
 describe('orders binary: unreachable broker', () => {
-  for (const command of ['produce', 'consume', 'dlq-tail']) {
+  for (const command of ['produce', 'consume', 'dlq-tail', 'stats', 'dlq-replay']) {
     it(`${command} fails clearly within its timeout instead of hanging`, async () => {
       const run = await runOrders([command, '--broker', '127.0.0.1:1', '--timeout-ms', '2000']);
       assertOneLineError(run, 1, /^orders: no answer from Kafka at 127\.0\.0\.1:1 within 2000 ms while .*; is the broker running\?$/);
