@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { Order } from '../avro/codec.js';
 import type { ConsumeOptions } from '../config.js';
-import { SimulatedFailure, messageOf } from '../errors.js';
+import { BrokerError, SimulatedFailure, messageOf } from '../errors.js';
 import { restoreSnapshots } from '../kafka/aggregate-store.js';
 import { committedOffset, disconnectAll, ensureTopics, withinTimeout, type Consumer, type KafkaClients, type Producer } from '../kafka/client.js';
 import { oneByOne, readTopic, type BatchHandler } from '../kafka/reader.js';
@@ -84,6 +84,7 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
   const summary: ConsumeSummary = { processed: 0, succeeded: 0, deadLettered: 0, aggregate: EMPTY_AGGREGATE, seed: options.seed };
   // Per owned partition: the aggregate and the last offset folded in.
   const owned = new Map<number, { aggregate: Aggregate; offset: number }>();
+  let assigned: number[] = [];
   let restoring: Promise<void> = Promise.resolve();
 
   const admin = clients.admin();
@@ -96,12 +97,9 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
     // Runs on every assignment: forget the old partitions' state and restore the new ones'.
     rebalance_cb: (error: { code: number }, assignment: { topic: string; partition: number }[]) => {
       if (error.code !== ERR__ASSIGN_PARTITIONS) return;
-      const partitions = assignment.filter((tp) => tp.topic === options.topic).map((tp) => tp.partition);
+      assigned = assignment.filter((tp) => tp.topic === options.topic).map((tp) => tp.partition);
       owned.clear();
-      restoring = restore(partitions).catch((restoreError: unknown) => {
-        logger.error(`could not restore the aggregates of ${options.topic} partitions ${partitions.join(', ')}: ${messageOf(restoreError)}`);
-        throw restoreError;
-      });
+      restoring = restore(assigned);
     },
   });
 
@@ -152,7 +150,13 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
   };
 
   const stateOf = async (partition: number): Promise<{ aggregate: Aggregate; offset: number }> => {
-    await restoring;
+    try {
+      await restoring;
+    } catch (error) {
+      // Try again with the next batch rather than process on top of an unknown aggregate.
+      restoring = restore(assigned);
+      throw new BrokerError(`could not restore the aggregates of ${options.topic} partitions ${assigned.join(', ')}: ${messageOf(error)}`, error);
+    }
     const state = owned.get(partition) ?? { aggregate: EMPTY_AGGREGATE, offset: -1 };
     owned.set(partition, state);
     return state;
@@ -170,10 +174,10 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
   const inTransaction: BatchHandler = async (records, stopping) => {
     const first = records[0];
     if (first === undefined || transactions === undefined) return 0;
-    const state = await stateOf(first.partition);
     const started = Date.now();
     const done: [SourceRecord, Outcome][] = [];
     try {
+      const state = await stateOf(first.partition);
       const next = await transactions.run(async (txn) => {
         let aggregate = state.aggregate;
         // Dead letters need not be acknowledged one by one: the commit waits for all of them.
