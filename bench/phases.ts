@@ -1,0 +1,235 @@
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import type { Admin } from '../src/kafka/client.js';
+import { mismatch, type Payload } from './payload.js';
+import { cpuSecondsOf, launch, succeeded, within, type Finished, type Running } from './proc.js';
+import { percentile, perSecond } from './stats.js';
+
+const BIN = fileURLToPath(new URL('../../bin/orders.js', import.meta.url));
+const PARTITIONS = 3;
+// A minute plus 1 ms per order: generous for a working CLI, yet a stuck one fails the bench instead of hanging it.
+const limitFor = (count: number): number => 60_000 + count;
+// The CLI logs each start and stop at info on stderr; the bench only needs its warnings.
+const QUIET = { LOG_LEVEL: 'warn' };
+
+export interface Bench {
+  broker: string;
+  brokerPid: number | undefined;
+  admin: Admin;
+  /** Extra flags for every `orders consume`, e.g. a delivery guarantee the default does not use. */
+  consumeArgs: string[];
+}
+
+export interface Throughput {
+  wallMs: number;
+  /** Orders over the process's whole life: start-up, connecting and group join included. */
+  ordersPerSecond: number;
+  /** Orders after the first one arrived, over the time until the last one did (consumers only). */
+  steadyOrdersPerSecond: number | undefined;
+  /** What `orders produce` reports for itself: sending only, without start-up. */
+  selfReportedOrdersPerSecond: number | undefined;
+  peakRssMb: number;
+  cpuSeconds: number;
+  brokerCpuSeconds: number;
+}
+
+export interface Latency {
+  rate: number;
+  seconds: number;
+  samples: number;
+  /** Orders processed again after a rebalance (at least once), not counted in the percentiles. */
+  redelivered: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  producedOrdersPerSecond: number | undefined;
+  consumerPeakRssMb: number;
+}
+
+function orders(...args: string[]): [string, string[]] {
+  return [process.execPath, [BIN, ...args]];
+}
+
+export async function ordersProduce(bench: Bench, topic: string, count: number, seed: number): Promise<Throughput> {
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  const run = launch(...orders('produce', '--count', String(count), '--topic', topic, '--broker', bench.broker, '--seed', String(seed), '--partitions', String(PARTITIONS)), 'pipe', QUIET);
+  const output = text(run.stdout);
+  const result = await succeeded(run, 'orders produce', limitFor(count));
+  await expectRecords(bench, topic, count);
+  return { ...throughput(bench, result, count, brokerCpu), selfReportedOrdersPerSecond: reportedRate(output()) };
+}
+
+export async function kcatProduce(bench: Bench, topic: string, payload: Payload): Promise<Throughput> {
+  await createTopic(bench, topic);
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  // The same durability as orders' producer: acks from all replicas, idempotent, 5 ms linger.
+  const run = launch('kcat', [
+    '-P', '-q', '-b', bench.broker, '-t', topic, '-K', payload.keyDelimiter, '-D', payload.delimiter, '-l', payload.file,
+    '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5',
+  ], 'ignore');
+  const result = await succeeded(run, 'kcat -P', limitFor(payload.count));
+  await expectRecords(bench, topic, payload.count);
+  return throughput(bench, result, payload.count, brokerCpu);
+}
+
+/** Reads the kcat-produced topic back and compares every key and value byte with the payload. */
+export async function verifyKcatTopic(bench: Bench, topic: string, payload: Payload): Promise<void> {
+  const run = launch('kcat', ['-C', '-e', '-q', '-o', 'beginning', '-b', bench.broker, '-t', topic, '-f', '%k\t%S\n%s'], 'pipe');
+  const chunks: Buffer[] = [];
+  run.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await succeeded(run, 'kcat -C (verification)', limitFor(payload.count));
+  const problem = mismatch(Buffer.concat(chunks), payload);
+  if (problem !== undefined) throw new Error(`kcat did not produce the payload byte-exactly: ${problem}`);
+}
+
+// Each consumer gets its own aggregates topic, so no run restores (or reads through) another run's snapshots.
+export async function ordersConsume(bench: Bench, topic: string, group: string, count: number): Promise<Throughput> {
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  const run = launch(...orders(
+    'consume', '--fail-rate', '0', '--exit-at-end', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--aggregates-topic', `${topic}-aggregates`,
+    '--group', group, '--json', '--broker', bench.broker, '--partitions', String(PARTITIONS), ...bench.consumeArgs,
+  ), 'pipe', QUIET);
+  const clock = clockLines(run, count);
+  const result = await succeeded(run, 'orders consume', limitFor(count));
+  const summary = JSON.parse(clock.lastLine()) as { event?: unknown; processed?: unknown; dlq?: unknown };
+  if (summary.event !== 'summary' || summary.processed !== count || summary.dlq !== 0) {
+    throw new Error(`orders consume did not process ${count} orders: ${clock.lastLine()}`);
+  }
+  return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
+}
+
+/** kcat as a group consumer, like `orders consume`: it joins a group, then reads to the end. */
+export async function kcatConsume(bench: Bench, topic: string, group: string, count: number): Promise<Throughput> {
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  const run = launch('kcat', ['-G', group, '-e', '-q', '-o', 'beginning', '-b', bench.broker, '-f', '%S\n', topic], 'pipe');
+  const clock = clockLines(run, count);
+  const result = await succeeded(run, 'kcat -G', limitFor(count));
+  if (clock.lines() !== count) throw new Error(`kcat -G read ${clock.lines()} of ${count} records`);
+  return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
+}
+
+/** A consumer that is already assigned, then orders at a steady rate; latency is what the consumer reports. */
+export async function latencyRun(bench: Bench, topic: string, group: string, rate: number, seconds: number): Promise<Latency> {
+  const consumer = launch(...orders(
+    'consume', '--json', '--fail-rate', '0', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--aggregates-topic', `${topic}-aggregates`,
+    '--group', group, '--broker', bench.broker, '--partitions', String(PARTITIONS), ...bench.consumeArgs,
+  ), 'pipe', QUIET);
+  const latencies: number[] = [];
+  const seen = new Set<unknown>();
+  let redelivered = 0;
+  let check = (): void => {};
+  const reach = (wanted: number): Promise<void> => new Promise((resolve) => {
+    check = () => { if (seen.size >= wanted) resolve(); };
+    check();
+  });
+  eachLine(consumer.stdout, (line) => {
+    const event = JSON.parse(line) as { event?: unknown; orderId?: unknown; latency_ms?: unknown };
+    if (event.event !== 'order') return;
+    // At least once: after a rebalance an order may come twice; its latency is that of the first time.
+    if (seen.has(event.orderId)) { redelivered++; return; }
+    seen.add(event.orderId);
+    // The first order is the warm-up that proves the consumer is assigned; it waited for the join.
+    if (seen.size > 1 && typeof event.latency_ms === 'number') latencies.push(event.latency_ms);
+    check();
+  });
+  const count = Math.round(rate * seconds);
+  let produced = '';
+  try {
+    await succeeded(launch(...orders('produce', '--count', '1', '--topic', topic, '--broker', bench.broker), 'ignore', QUIET), 'warm-up produce', 60_000);
+    await within(reach(1), 60_000, `the consumer of ${topic} to receive the warm-up order`);
+    const producer = launch(...orders('produce', '--rate', String(rate), '--count', String(count), '--topic', topic, '--broker', bench.broker), 'pipe', QUIET);
+    const output = text(producer.stdout);
+    await succeeded(producer, `orders produce --rate ${rate}`, 60_000 + seconds * 1000);
+    produced = output();
+    await within(reach(1 + count), 60_000, `the consumer of ${topic} to receive ${count} orders`);
+  } catch (error) {
+    consumer.terminate();
+    const stopped = await within(consumer.finished, 30_000, 'the latency consumer to stop').catch(() => undefined);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; consumer stderr: ${stopped?.stderrTail.trim() ?? '(consumer still running)'}`);
+  }
+  consumer.terminate();
+  const stopped = await within(consumer.finished, 30_000, 'the latency consumer to stop on SIGTERM');
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    rate, seconds, samples: sorted.length, redelivered,
+    p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted[sorted.length - 1] ?? Number.NaN,
+    producedOrdersPerSecond: reportedRate(produced), consumerPeakRssMb: stopped.peakRssMb,
+  };
+}
+
+function throughput(bench: Bench, result: Finished, count: number, brokerCpuBefore: number): Throughput {
+  return {
+    wallMs: result.wallMs,
+    ordersPerSecond: perSecond(count, result.wallMs),
+    steadyOrdersPerSecond: undefined,
+    selfReportedOrdersPerSecond: undefined,
+    peakRssMb: result.peakRssMb,
+    cpuSeconds: result.cpuSeconds,
+    brokerCpuSeconds: cpuSecondsOf(bench.brokerPid) - brokerCpuBefore,
+  };
+}
+
+async function createTopic(bench: Bench, topic: string): Promise<void> {
+  await bench.admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+}
+
+// The broker's own count, so a tool that exits 0 after losing records cannot pass.
+async function expectRecords(bench: Bench, topic: string, count: number): Promise<void> {
+  const offsets = await bench.admin.fetchTopicOffsets(topic);
+  const records = offsets.reduce((sum, { high, low }) => sum + Number(high) - Number(low), 0);
+  if (records !== count) throw new Error(`${topic} holds ${records} records, expected ${count}`);
+}
+
+// "Produced N of N orders to T in 1.23 s (45678 orders/s), ..." is the human summary of `orders produce`.
+function reportedRate(output: string): number | undefined {
+  const match = /\((\d+) orders\/s\)/.exec(output);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+function text(stream: Readable | null): () => string {
+  let collected = '';
+  stream?.setEncoding('utf8').on('data', (chunk: string) => { collected += chunk; });
+  return () => collected;
+}
+
+function eachLine(stream: Readable | null, handle: (line: string) => void): void {
+  let rest = '';
+  stream?.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (line !== '') handle(line);
+  });
+}
+
+interface LineClock {
+  lines(): number;
+  lastLine(): string;
+  steady(): number | undefined;
+}
+
+/**
+ * Counts output lines as they arrive, without parsing them (a million JSON.parse calls would compete
+ * for the same two cores), and notes when the first line and the `count`-th line arrived.
+ */
+function clockLines(run: Running, count: number): LineClock {
+  let lines = 0;
+  let firstAt = Number.NaN;
+  let firstLines = 0;
+  let lastAt = Number.NaN;
+  let tail = Buffer.alloc(0);
+  run.stdout?.on('data', (chunk: Buffer) => {
+    const now = performance.now();
+    let found = 0;
+    for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) found++;
+    if (lines === 0 && found > 0) { firstAt = now; firstLines = found; }
+    lines += found;
+    if (Number.isNaN(lastAt) && lines >= count) lastAt = now;
+    tail = Buffer.concat([tail, chunk]).subarray(-4096);
+  });
+  return {
+    lines: () => lines,
+    lastLine: () => tail.toString('utf8').trimEnd().split('\n').pop() ?? '',
+    steady: () => (lastAt > firstAt ? perSecond(count - firstLines, lastAt - firstAt) : undefined),
+  };
+}

@@ -1,0 +1,129 @@
+import type { CodecFigures } from './codec.js';
+import type { Latency, Throughput } from './phases.js';
+import type { Machine, Settings } from './run.js';
+import { median } from './stats.js';
+
+export interface Rounds {
+  ordersProduce: Throughput[];
+  kcatProduce: Throughput[];
+  ordersConsume: Throughput[];
+  kcatConsume: Throughput[];
+  /** One list of rounds per latency setting, in the order of Settings.latency. */
+  latency: Latency[][];
+}
+
+interface Medians {
+  ordersPerSecond: number;
+  steadyOrdersPerSecond: number;
+  selfReportedOrdersPerSecond: number;
+  wallSeconds: number;
+  peakRssMb: number;
+  cpuSeconds: number;
+  brokerCpuSeconds: number;
+}
+
+export interface Target {
+  name: string;
+  figure: number;
+  limit: string;
+  pass: boolean;
+}
+
+export interface Summary {
+  bytesPerOrder: number;
+  produce: { orders: Medians; kcat: Medians; ratio: number; ordersMBps: number; kcatMBps: number };
+  consume: { orders: Medians; kcat: Medians; ratio: number; steadyRatio: number };
+  latency: { rate: number; seconds: number; p50: number; p99: number; p999: number; max: number; consumerPeakRssMb: number }[];
+  codec: { encodesPerSecond: number; decodesPerSecond: number };
+  targets: Target[];
+}
+
+function medians(runs: Throughput[]): Medians {
+  const of = (pick: (run: Throughput) => number | undefined): number =>
+    median(runs.map(pick).filter((value): value is number => value !== undefined && Number.isFinite(value)));
+  return {
+    ordersPerSecond: of((run) => run.ordersPerSecond),
+    steadyOrdersPerSecond: of((run) => run.steadyOrdersPerSecond),
+    selfReportedOrdersPerSecond: of((run) => run.selfReportedOrdersPerSecond),
+    wallSeconds: of((run) => run.wallMs / 1000),
+    peakRssMb: of((run) => run.peakRssMb),
+    cpuSeconds: of((run) => run.cpuSeconds),
+    brokerCpuSeconds: of((run) => run.brokerCpuSeconds),
+  };
+}
+
+export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigures, valueBytes: number): Summary {
+  const bytesPerOrder = valueBytes / settings.orders;
+  const produce = { orders: medians(rounds.ordersProduce), kcat: medians(rounds.kcatProduce) };
+  const consume = { orders: medians(rounds.ordersConsume), kcat: medians(rounds.kcatConsume) };
+  const latency = settings.latency.map(({ rate, seconds }, index) => {
+    const runs = rounds.latency[index] ?? [];
+    const of = (pick: (run: Latency) => number): number => median(runs.map(pick));
+    return { rate, seconds, p50: of((run) => run.p50), p99: of((run) => run.p99), p999: of((run) => run.p999), max: of((run) => run.max), consumerPeakRssMb: of((run) => run.consumerPeakRssMb) };
+  });
+  const produceRatio = produce.orders.ordersPerSecond / produce.kcat.ordersPerSecond;
+  const consumeRatio = consume.orders.ordersPerSecond / consume.kcat.ordersPerSecond;
+  const p99At1000 = latency.find((entry) => entry.rate === 1_000)?.p99 ?? Number.NaN;
+  return {
+    bytesPerOrder,
+    produce: { ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6 },
+    consume: { ...consume, ratio: consumeRatio, steadyRatio: consume.orders.steadyOrdersPerSecond / consume.kcat.steadyOrdersPerSecond },
+    latency,
+    codec: { encodesPerSecond: codec.medianEncodesPerSecond, decodesPerSecond: codec.medianDecodesPerSecond },
+    targets: [
+      { name: 'produce ≥ 0.8 × kcat', figure: produceRatio, limit: '≥ 0.8', pass: produceRatio >= 0.8 },
+      { name: 'consume + aggregate ≥ 0.6 × kcat', figure: consumeRatio, limit: '≥ 0.6', pass: consumeRatio >= 0.6 },
+      { name: 'p99 end-to-end at 1,000/s', figure: p99At1000, limit: '≤ 20 ms', pass: p99At1000 <= 20 },
+      { name: `peak RSS of produce, ${settings.orders} orders`, figure: produce.orders.peakRssMb, limit: '≤ 200 MB', pass: produce.orders.peakRssMb <= 200 },
+      { name: `peak RSS of consume, ${settings.orders} orders`, figure: consume.orders.peakRssMb, limit: '≤ 200 MB', pass: consume.orders.peakRssMb <= 200 },
+      { name: 'codec encodes/s', figure: codec.medianEncodesPerSecond, limit: '≥ 1,000,000', pass: codec.medianEncodesPerSecond >= 1e6 },
+      { name: 'codec decodes/s', figure: codec.medianDecodesPerSecond, limit: '≥ 1,000,000', pass: codec.medianDecodesPerSecond >= 1e6 },
+    ],
+  };
+}
+
+const count = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const verdict = (pass: boolean): string => (pass ? '**PASS**' : '**FAIL**');
+
+export function markdown(settings: Settings, machine: Machine, summary: Summary): string {
+  const { produce, consume, latency, codec, targets } = summary;
+  const [produceTarget, consumeTarget, latencyTarget, produceRssTarget, consumeRssTarget, encodeTarget, decodeTarget] = targets.map((target) => verdict(target.pass));
+  const n = count(settings.orders);
+  const rows = [
+    `| Produce ${n}, orders/s (wall; acks=all, idempotent) | ${count(produce.orders.ordersPerSecond)} | ${count(produce.kcat.ordersPerSecond)} | ${fixed(produce.ratio)} | ≥ 0.8 × kcat | ${produceTarget} |`,
+    `| Produce, MB/s of Avro values (${fixed(summary.bytesPerOrder, 1)} B/order) | ${fixed(produce.ordersMBps)} | ${fixed(produce.kcatMBps)} | ${fixed(produce.ratio)} | | |`,
+    `| Consume + aggregate ${n}, orders/s (wall, incl. start-up + group join; kcat -G) | ${count(consume.orders.ordersPerSecond)} | ${count(consume.kcat.ordersPerSecond)} | ${fixed(consume.ratio)} | ≥ 0.6 × kcat | ${consumeTarget} |`,
+    `| Consume + aggregate, orders/s (excluding start-up: first to last record) | ${count(consume.orders.steadyOrdersPerSecond)} | ${count(consume.kcat.steadyOrdersPerSecond)} | ${fixed(consume.steadyRatio)} | | |`,
+    ...latency.map((entry) => {
+      const target = entry.rate === 1_000 ? `p99 ≤ 20 ms | ${latencyTarget}` : ' | ';
+      return `| End-to-end latency at ${count(entry.rate)}/s for ${entry.seconds} s, p50 / p99 / p99.9 (max) ms | ${entry.p50} / ${entry.p99} / ${entry.p999} (${entry.max}) | | | ${target} |`;
+    }),
+    `| Peak RSS, produce ${n}, MB | ${fixed(produce.orders.peakRssMb, 0)} | ${fixed(produce.kcat.peakRssMb, 0)} | | ≤ 200 MB | ${produceRssTarget} |`,
+    `| Peak RSS, consume ${n}, MB | ${fixed(consume.orders.peakRssMb, 0)} | ${fixed(consume.kcat.peakRssMb, 0)} | | ≤ 200 MB | ${consumeRssTarget} |`,
+    ...latency.map((entry) => `| Peak RSS, latency consumer at ${count(entry.rate)}/s, MB | ${fixed(entry.consumerPeakRssMb, 0)} | | | | |`),
+    `| Codec encodes/s (200,000 orders in process) | ${count(codec.encodesPerSecond)} | | | ≥ 1,000,000 | ${encodeTarget} |`,
+    `| Codec decodes/s (decode + validation) | ${count(codec.decodesPerSecond)} | | | ≥ 1,000,000 | ${decodeTarget} |`,
+  ];
+  const cpuRow = (what: string, figures: Medians): string =>
+    `| ${what} | ${fixed(figures.wallSeconds, 1)} | ${fixed(figures.cpuSeconds, 1)} | ${fixed(figures.brokerCpuSeconds, 1)} |`;
+  return [
+    `## orders benchmark (${settings.mode}: ${n} orders, median of ${settings.rounds} rounds; commit ${machine.commit}; consume flags: ${settings.consumeArgs.join(' ') || 'defaults'})`,
+    '',
+    `${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, librdkafka ${machine.librdkafka}, Kafka ${machine.kafka}, kcat ${machine.kcat}`,
+    '',
+    '| Figure | orders | kcat | orders / kcat | Target | Result |',
+    '|---|---:|---:|---:|---|---|',
+    ...rows,
+    '',
+    `Where the time goes (medians; CPU = user + system seconds; \`orders produce\` reports ${count(produce.orders.selfReportedOrdersPerSecond)} orders/s for its send loop alone):`,
+    '',
+    '| Phase | wall s | process CPU s | broker CPU s |',
+    '|---|---:|---:|---:|',
+    cpuRow('orders produce', produce.orders),
+    cpuRow('kcat -P', produce.kcat),
+    cpuRow('orders consume --json', consume.orders),
+    cpuRow('kcat -G', consume.kcat),
+    '',
+  ].join('\n');
+}

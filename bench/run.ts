@@ -1,0 +1,173 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import { createClients } from '../src/kafka/client.js';
+import { silentLogger } from '../src/logger.js';
+import { benchCodec } from './codec.js';
+import { writePayload } from './payload.js';
+import { kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
+import { killAll } from './proc.js';
+import { markdown, summarise, type Rounds } from './report.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// One seed for orders and kcat, so both send the same keys and the same Avro values.
+const SEED = 20_240_601;
+
+export interface Settings {
+  mode: 'quick' | 'full';
+  orders: number;
+  rounds: number;
+  broker: string;
+  brokerPid: number | undefined;
+  consumeArgs: string[];
+  latency: { rate: number; seconds: number }[];
+}
+
+function parseSettings(argv: string[]): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      broker: { type: 'string', default: '127.0.0.1:29092' },
+      'broker-pid': { type: 'string' },
+      'consume-args': { type: 'string', default: '' },
+    },
+  });
+  const quick = values.quick === true;
+  const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be a whole number from 1 to 20, got ${values.rounds}`);
+  const brokerPid = values['broker-pid'] === undefined || values['broker-pid'] === '' ? undefined : Number(values['broker-pid']);
+  const seconds = quick ? 10 : 30;
+  return {
+    mode: quick ? 'quick' : 'full',
+    orders: quick ? 100_000 : 1_000_000,
+    rounds,
+    broker: values.broker,
+    brokerPid,
+    consumeArgs: values['consume-args'].split(/\s+/).filter(Boolean),
+    latency: [{ rate: 1_000, seconds }, { rate: 10_000, seconds }],
+  };
+}
+
+export interface Machine {
+  /** The commit measured; "-dirty" when the working tree differs from it. */
+  commit: string;
+  nproc: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  librdkafka: string;
+  kafka: string;
+  kcat: string;
+  loadAverageAtStart: number[];
+}
+
+function machineInfo(): Machine {
+  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
+  const kafka = /<kafka\.version>([^<]+)</.exec(readFileSync(`${ROOT}scripts/kafka/pom.xml`, 'utf8'))?.[1] ?? 'unknown';
+  // kcat links the distribution's librdkafka, not the client's: worth knowing when comparing the two.
+  const kcatVersion = /Version (\S+) .*librdkafka (\S+)/.exec(execFileSync('kcat', ['-V'], { encoding: 'utf8' }));
+  const kcat = kcatVersion === null ? 'unknown' : `${kcatVersion[1] ?? '?'} (librdkafka ${kcatVersion[2] ?? '?'})`;
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['describe', '--always', '--dirty', '--exclude', '*'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    // Not a git checkout: the figures still stand, only unattributed.
+  }
+  return {
+    commit,
+    nproc: os.availableParallelism(),
+    cpuModel,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    librdkafka: kafkaJavascript.librdkafkaVersion,
+    kafka,
+    kcat,
+    loadAverageAtStart: os.loadavg(),
+  };
+}
+
+function progress(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const settings = parseSettings(process.argv.slice(2));
+  const startedAt = new Date();
+  const runId = `${startedAt.getTime().toString(36)}-${randomBytes(2).toString('hex')}`;
+  const machine = machineInfo();
+
+  progress('codec: 200,000 orders, 5 rounds');
+  const codec = benchCodec(200_000, 5, SEED);
+
+  progress(`writing ${settings.orders} Avro orders for kcat`);
+  const payload = writePayload(`${ROOT}bench/tmp/payload-${runId}.bin`, settings.orders, SEED);
+
+  const clients = createClients({ brokers: [settings.broker], timeoutMs: 30_000 }, silentLogger, 'orders-bench');
+  const admin = clients.admin();
+  await admin.connect();
+  const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs };
+  const rounds: Rounds = { ordersProduce: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []) };
+  try {
+    for (let round = 1; round <= settings.rounds; round++) {
+      const tag = `bench-${runId}-r${round}`;
+      const ordersTopic = `${tag}-orders`;
+      const kcatTopic = `${tag}-kcat`;
+      progress(`round ${round}/${settings.rounds}: produce ${settings.orders} (orders, then kcat)`);
+      rounds.ordersProduce.push(show('orders produce', await ordersProduce(bench, ordersTopic, settings.orders, SEED)));
+      rounds.kcatProduce.push(show('kcat -P', await kcatProduce(bench, kcatTopic, payload)));
+      if (round === 1) {
+        await verifyKcatTopic(bench, kcatTopic, payload);
+        progress(`kcat's ${settings.orders} records read back byte-exact`);
+      }
+      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders, then kcat -G)`);
+      rounds.ordersConsume.push(show('orders consume', await ordersConsume(bench, ordersTopic, `${ordersTopic}-group`, settings.orders)));
+      rounds.kcatConsume.push(show('kcat -G', await kcatConsume(bench, kcatTopic, `${kcatTopic}-group`, settings.orders)));
+      for (const [index, { rate, seconds }] of settings.latency.entries()) {
+        progress(`round ${round}/${settings.rounds}: latency at ${rate}/s for ${seconds} s`);
+        const latency = await latencyRun(bench, `${tag}-latency-${rate}`, `${tag}-latency-${rate}-group`, rate, seconds);
+        progress(`  p50 ${latency.p50} ms, p99 ${latency.p99} ms, p99.9 ${latency.p999} ms, max ${latency.max} ms over ${latency.samples} orders (${latency.redelivered} redelivered)`);
+        rounds.latency[index]?.push(latency);
+      }
+    }
+  } finally {
+    killAll();
+    await admin.disconnect();
+    rmSync(payload.file, { force: true });
+  }
+
+  const summary = summarise(settings, rounds, codec, payload.valueBytes);
+  const resultsDir = `${ROOT}bench/results`;
+  mkdirSync(resultsDir, { recursive: true });
+  const file = `${resultsDir}/${startedAt.toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), runId, settings, machine, loadAverageAtEnd: os.loadavg(), codec, rounds, summary }, null, 2)}\n`);
+  process.stdout.write(markdown(settings, machine, summary));
+  progress(`results written to ${file}`);
+}
+
+function show(what: string, figures: Throughput): Throughput {
+  const steady = figures.steadyOrdersPerSecond === undefined ? '' : `, ${Math.round(figures.steadyOrdersPerSecond)} orders/s steady`;
+  progress(`  ${what}: ${Math.round(figures.ordersPerSecond)} orders/s wall${steady}, ${(figures.wallMs / 1000).toFixed(1)} s, peak RSS ${figures.peakRssMb.toFixed(0)} MB`);
+  return figures;
+}
+
+// Ctrl-C or a stopping bench.sh: leave no orders or kcat process behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  killAll();
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

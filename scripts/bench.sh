@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Benchmark of `orders` against kcat on a fresh local broker of its own, which it starts and stops.
+# Usage: npm run bench [-- --quick] [--rounds N] [--consume-args "--flag value"]   (BENCH_KAFKA_PORT, default 29092)
+# Prints a markdown table on stdout and writes bench/results/<timestamp>.json.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Not KAFKA_PORT: a developer's exported KAFKA_PORT would point the reset below at their own broker.
+port="${BENCH_KAFKA_PORT:-29092}"
+
+apt_install() {
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+  echo "bench: installing $*" >&2
+  # Try the cached package lists first; refresh them only when that fails.
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@" >&2 \
+    || { "${sudo[@]}" apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@" >&2; }
+}
+
+bash scripts/setup.sh
+command -v kcat >/dev/null || apt_install kcat
+# GNU time reports each process's peak RSS at its exit.
+[ -x /usr/bin/time ] || apt_install time
+
+# A fresh broker each run, so topics of earlier runs neither fill the disk nor share the page cache.
+KAFKA_PORT="$port" bash scripts/kafka.sh reset >/dev/null 2>&1 || true
+bench_pid=""
+cleanup() {
+  # The bench stops its own orders and kcat processes on SIGTERM; then the broker can go.
+  if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null || true; wait "$bench_pid" 2>/dev/null || true; fi
+  KAFKA_PORT="$port" bash scripts/kafka.sh stop
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+KAFKA_PORT="$port" bash scripts/kafka.sh start
+broker_pid="$(KAFKA_PORT="$port" bash scripts/kafka.sh status | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')"
+
+# In the background, so a signal to this script runs the trap at once instead of after the bench.
+node dist/bench/run.js --broker "127.0.0.1:$port" --broker-pid "$broker_pid" "$@" &
+bench_pid=$!
+wait "$bench_pid"
+bench_pid=""
