@@ -51,16 +51,16 @@ export interface ProduceView extends ProduceEvents {
 }
 
 export function produceView(term: Terminal, count: number): ProduceView {
-  const perOrder = term.json || count <= PER_ORDER_LINES_MAX;
-  const spinner: Ora | undefined = !perOrder && term.interactive ? ora({ text: `sending ${count} orders`, stream: process.stderr }).start() : undefined;
-  let sent = 0;
+  const eachOrder = term.json || count <= PER_ORDER_LINES_MAX;
+  const spinner: Ora | undefined = !eachOrder && term.interactive ? ora({ text: `sending ${count} orders`, stream: process.stderr }).start() : undefined;
   return {
+    eachOrder,
     sent({ order, partition, offset }) {
-      sent++;
-      if (spinner !== undefined && sent % 1000 === 0) spinner.text = `sent ${sent} of ${count} orders`;
-      if (!perOrder) return;
       if (term.json) term.out(JSON.stringify({ event: 'sent', ...orderJson(order), partition, offset }));
       else term.out(`Sent order: ${JSON.stringify(orderJson(order))} (partition ${partition}, offset ${offset})`);
+    },
+    progress(sent) {
+      if (spinner !== undefined) spinner.text = `sent ${sent} of ${count} orders`;
     },
     summary(summary, topic) {
       spinner?.stop();

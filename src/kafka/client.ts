@@ -25,6 +25,10 @@ export interface KafkaClients {
   admin(): Admin;
 }
 
+// Measured with 1,000,000 orders (npm run bench): linger 1 ms beat 5 ms and 20 ms, as node, not the
+// network, is the bottleneck; lz4 and zstd were alike and a little ahead of none, lz4 costs less CPU.
+const PRODUCER_TUNING = { 'linger.ms': 1, 'compression.codec': 'lz4' } as const;
+
 /** The one place clients are made, so every client shares brokers, timeouts and logging. */
 export function createClients(options: ConnectionOptions, logger: Logger, clientId = 'orders'): KafkaClients {
   const kafka = new Kafka({
@@ -45,13 +49,13 @@ export function createClients(options: ConnectionOptions, logger: Logger, client
     producer: (tuning = {}) =>
       kafka.producer({
         kafkaJS: { idempotent: true, acks: -1 },
-        'linger.ms': 5,
+        ...PRODUCER_TUNING,
         ...tuning,
       }),
     transactionalProducer: (transactionalId, transactionTimeoutMs) =>
       kafka.producer({
         kafkaJS: { transactionalId, idempotent: true, acks: -1, transactionTimeout: transactionTimeoutMs },
-        'linger.ms': 5,
+        ...PRODUCER_TUNING,
       }),
     consumer: (groupId, tuning = {}) =>
       kafka.consumer({
