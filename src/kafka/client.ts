@@ -21,7 +21,11 @@ export interface KafkaClients {
   producer(tuning?: ProducerTuning): Producer;
   /** A producer whose sends and consumer offsets commit or abort together. */
   transactionalProducer(transactionalId: string, transactionTimeoutMs: number): Producer;
-  consumer(groupId: string, tuning?: ConsumerTuning): Consumer;
+  /**
+   * A consumer that commits only what it is told to; with `commitStoredEveryMs`, librdkafka commits
+   * the offsets of resolved records in the background at that interval and on disconnect.
+   */
+  consumer(groupId: string, tuning?: ConsumerTuning, commitStoredEveryMs?: number): Consumer;
   admin(): Admin;
 }
 
@@ -57,10 +61,15 @@ export function createClients(options: ConnectionOptions, logger: Logger, client
         kafkaJS: { transactionalId, idempotent: true, acks: -1, transactionTimeout: transactionTimeoutMs },
         ...PRODUCER_TUNING,
       }),
-    consumer: (groupId, tuning = {}) =>
+    consumer: (groupId, tuning = {}, commitStoredEveryMs) =>
       kafka.consumer({
-        // A 10 s session (not 30 s) lets a restarted consumer take over a crashed one's partitions sooner.
-        kafkaJS: { groupId, fromBeginning: true, autoCommit: false, sessionTimeout: 10_000 },
+        kafkaJS: {
+          groupId,
+          fromBeginning: true,
+          // A 10 s session (not 30 s) lets a restarted consumer take over a crashed one's partitions sooner.
+          sessionTimeout: 10_000,
+          ...(commitStoredEveryMs === undefined ? { autoCommit: false } : { autoCommit: true, autoCommitInterval: commitStoredEveryMs }),
+        },
         ...tuning,
       }),
     admin: () => kafka.admin(),

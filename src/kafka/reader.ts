@@ -7,7 +7,7 @@ import { EndOfTopic } from './end-of-topic.js';
 
 export interface ReadOptions {
   topic: string;
-  /** Commit each partition's position after each batch; false where a transaction commits it, or nobody may. */
+  /** Commit each partition's position after each batch; false where a transaction or librdkafka commits it, or nobody may. */
   commit: boolean;
   exitAtEnd: boolean;
   /**

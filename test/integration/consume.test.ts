@@ -85,11 +85,11 @@ describe('orders consume on a real broker', () => {
     assert.equal(letters.get('traced-1')?.headers['trace-id'], 'abc-123');
   });
 
-  it('with fail-rate 0.3 and a seed: each order succeeds or is dead-lettered, exactly as the seed decides', async () => {
+  for (const guarantee of ['exactly-once', 'at-least-once']) it(`--guarantee ${guarantee}, fail-rate 0.3 and a seed: each order succeeds or is dead-lettered, exactly as the seed decides`, async () => {
     const n = names('seeded');
     const sent = await produceOrders(n.topic, 300, 303);
     const seed = 5;
-    const events = await consumeToEnd(n, '--fail-rate', '0.3', '--seed', String(seed), '--retries', '2', '--backoff-ms', '1');
+    const events = await consumeToEnd(n, '--guarantee', guarantee, '--fail-rate', '0.3', '--seed', String(seed), '--retries', '2', '--backoff-ms', '1');
 
     const succeeded = idsOf(ofKind(events, 'order'));
     const deadLettered = idsOf(ofKind(events, 'dlq'));
