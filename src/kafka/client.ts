@@ -33,6 +33,14 @@ export interface KafkaClients {
 // network, is the bottleneck; lz4 and zstd were alike and a little ahead of none, lz4 costs less CPU.
 const PRODUCER_TUNING = { 'linger.ms': 1, 'compression.codec': 'lz4' } as const;
 
+// Measured consuming 1,000,000 orders: the client's defaults prefetch far ahead of processing
+// (1.2 GB peak RSS); a 50 ms JS cache and 8 MB librdkafka queue gave 330 MB and no loss of speed.
+const CONSUMER_TUNING = {
+  'js.consumer.max.cache.size.per.worker.ms': 50,
+  'queued.max.messages.kbytes': 8192,
+  'fetch.message.max.bytes': 524_288,
+} as const;
+
 /** The one place clients are made, so every client shares brokers, timeouts and logging. */
 export function createClients(options: ConnectionOptions, logger: Logger, clientId = 'orders'): KafkaClients {
   const kafka = new Kafka({
@@ -70,6 +78,7 @@ export function createClients(options: ConnectionOptions, logger: Logger, client
           sessionTimeout: 10_000,
           ...(commitStoredEveryMs === undefined ? { autoCommit: false } : { autoCommit: true, autoCommitInterval: commitStoredEveryMs }),
         },
+        ...CONSUMER_TUNING,
         ...tuning,
       }),
     admin: () => kafka.admin(),
