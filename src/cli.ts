@@ -16,8 +16,14 @@ import { consumeView, createLogger, dlqReplayView, dlqTailView, produceView, sho
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Runs a command with the common pieces every command needs, and a signal that Ctrl-C / SIGTERM aborts. */
-async function run<T extends CommonOptions>(options: T, command: (options: T, logger: Logger, signal: AbortSignal) => Promise<void>): Promise<void> {
+type Body<T> = (options: T, logger: Logger, signal: AbortSignal) => Promise<void>;
+
+/** A commander action: validates the flags, then runs the body with a logger and a signal that Ctrl-C / SIGTERM aborts. */
+function action<T extends CommonOptions>(parse: (flags: RawFlags, env: NodeJS.ProcessEnv) => T, body: Body<T>): (flags: RawFlags) => Promise<void> {
+  return (flags) => run(parse(flags, process.env), body);
+}
+
+async function run<T extends CommonOptions>(options: T, command: Body<T>): Promise<void> {
   const logger = createLogger(terminal(options.json).interactive);
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
@@ -53,17 +59,14 @@ function program(): Command {
     .option('--count <n>', 'how many orders', String(DEFAULTS.count))
     .option('--seed <n>', 'PRNG seed: the same seed gives the same orders (default: random)')
     .option('--rate <n>', 'at most this many orders per second (default: as fast as possible)')
-    .action(async (flags: RawFlags) => {
-      const options = parseProduceOptions(flags, process.env);
-      await run(options, async (opts, logger, signal) => {
-        const view = produceView(terminal(opts.json), opts.count);
-        const summary = await produce(opts, { clients: createClients(opts, logger, 'orders-producer'), logger, events: view }, signal);
-        view.summary(summary, opts.topic);
-        if (summary.failed > 0) {
-          throw new OrdersError('delivery', `${summary.failed} of ${summary.requested} orders were not acknowledged by the broker: ${summary.firstError ?? 'unknown error'}`);
-        }
-      });
-    });
+    .action(action(parseProduceOptions, async (opts, logger, signal) => {
+      const view = produceView(terminal(opts.json), opts.count);
+      const summary = await produce(opts, { clients: createClients(opts, logger, 'orders-producer'), logger, events: view }, signal);
+      view.summary(summary, opts.topic);
+      if (summary.failed > 0) {
+        throw new OrdersError('delivery', `${summary.failed} of ${summary.requested} orders were not acknowledged by the broker: ${summary.firstError ?? 'unknown error'}`);
+      }
+    }));
 
   withCommonFlags(cli.command('consume').description('process orders with retries; move permanent failures to the dead-letter topic'))
     .option('--topic <name>', 'topic to read', DEFAULTS.topic)
@@ -76,39 +79,30 @@ function program(): Command {
     .option('--backoff-ms <ms>', 'delay before the first retry; doubles each retry, with jitter', String(DEFAULTS.backoffMs))
     .option('--seed <n>', 'seed of the simulated failures (default: random)')
     .option('--exit-at-end', 'stop once every assigned partition is read to its end')
-    .action(async (flags: RawFlags) => {
-      const options = parseConsumeOptions(flags, process.env);
-      await run(options, async (opts, logger, signal) => {
-        const view = consumeView(terminal(opts.json), opts.dlqTopic);
-        const summary = await consume(opts, { clients: createClients(opts, logger, 'orders-consumer'), logger, events: view }, signal);
-        view.summary(summary);
-      });
-    });
+    .action(action(parseConsumeOptions, async (opts, logger, signal) => {
+      const view = consumeView(terminal(opts.json), opts.dlqTopic);
+      const summary = await consume(opts, { clients: createClients(opts, logger, 'orders-consumer'), logger, events: view }, signal);
+      view.summary(summary);
+    }));
 
   withCommonFlags(cli.command('dlq-tail').description('show the dead letters, decoded, with why they got there'))
     .option('--dlq-topic <name>', 'dead-letter topic', DEFAULTS.dlqTopic)
     .option('--exit-at-end', 'stop at the end of the topic instead of following it')
-    .action(async (flags: RawFlags) => {
-      const options = parseDlqTailOptions(flags, process.env);
-      await run(options, async (opts, logger, signal) => {
-        const view = dlqTailView(terminal(opts.json), opts.dlqTopic);
-        const summary = await dlqTail(opts, { clients: createClients(opts, logger, 'orders-dlq-tail'), logger, events: view }, signal);
-        view.summary(summary);
-      });
-    });
+    .action(action(parseDlqTailOptions, async (opts, logger, signal) => {
+      const view = dlqTailView(terminal(opts.json), opts.dlqTopic);
+      const summary = await dlqTail(opts, { clients: createClients(opts, logger, 'orders-dlq-tail'), logger, events: view }, signal);
+      view.summary(summary);
+    }));
 
   withCommonFlags(cli.command('stats').description('exact total_price, count and avg of a consumer group, from the aggregates topic'))
     .option('--group <id>', 'consumer group', DEFAULTS.group)
     .option('--topic <name>', 'topic the group consumes', DEFAULTS.topic)
     .option('--aggregates-topic <name>', 'compacted topic of the aggregates', DEFAULTS.aggregatesTopic)
     .option('--by-partition', 'also show each partition')
-    .action(async (flags: RawFlags) => {
-      const options = parseStatsOptions(flags, process.env);
-      await run(options, async (opts, logger, signal) => {
-        const result = await stats(opts, { clients: createClients(opts, logger, 'orders-stats'), logger }, signal);
-        showStats(terminal(opts.json), result, opts.byPartition);
-      });
-    });
+    .action(action(parseStatsOptions, async (opts, logger, signal) => {
+      const result = await stats(opts, { clients: createClients(opts, logger, 'orders-stats'), logger }, signal);
+      showStats(terminal(opts.json), result, opts.byPartition);
+    }));
 
   withCommonFlags(cli.command('dlq-replay').description('send dead letters back to their topic, each at most once per replay group'))
     .option('--dlq-topic <name>', 'dead-letter topic', DEFAULTS.dlqTopic)
@@ -119,14 +113,11 @@ function program(): Command {
     .option('--max-replays <n>', 'skip dead letters already replayed this many times', String(DEFAULTS.maxReplays))
     .option('--group <id>', 'consumer group that remembers what was replayed', DEFAULTS.replayGroup)
     .option('--dry-run', 'list what would be replayed; send and commit nothing')
-    .action(async (flags: RawFlags) => {
-      const options = parseDlqReplayOptions(flags, process.env);
-      await run(options, async (opts, logger, signal) => {
-        const view = dlqReplayView(terminal(opts.json), opts.dryRun);
-        const summary = await dlqReplay(opts, { clients: createClients(opts, logger, 'orders-dlq-replay'), logger, events: view }, signal);
-        view.summary(summary);
-      });
-    });
+    .action(action(parseDlqReplayOptions, async (opts, logger, signal) => {
+      const view = dlqReplayView(terminal(opts.json), opts.dryRun);
+      const summary = await dlqReplay(opts, { clients: createClients(opts, logger, 'orders-dlq-replay'), logger, events: view }, signal);
+      view.summary(summary);
+    }));
 
   for (const command of cli.commands) command.exitOverride().configureOutput(cli.configureOutput());
   return cli;
