@@ -138,6 +138,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A promise nobody awaited failed: a bug, but it still gets one line and exit code 1, not a stack trace.
+process.on('unhandledRejection', (error) => {
+  process.stderr.write(`orders: internal error: ${messageOf(error)}\n`);
+  process.exit(1);
+});
+
 process.exitCode = await main(process.argv);
 // librdkafka threads that never got a broker can outlive disconnect; do not let them hold the exit.
 setTimeout(() => process.exit(), 3_000).unref();

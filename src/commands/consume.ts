@@ -88,7 +88,11 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
   // Per owned partition: the aggregate and the last offset folded in.
   const owned = new Map<number, { aggregate: Aggregate; offset: number }>();
   let assigned: number[] = [];
-  let restoring: Promise<void> = Promise.resolve();
+  // Resolves to the error of a failed restore (or undefined), so a failure is never an unhandled rejection.
+  let restoring: Promise<unknown> = Promise.resolve(undefined);
+  const startRestore = (partitions: number[]): void => {
+    restoring = restore(partitions).then(() => undefined, (error: unknown) => error);
+  };
 
   const admin = clients.admin();
   const transactions = exactlyOnce
@@ -103,7 +107,7 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
       if (error.code !== ERR__ASSIGN_PARTITIONS) return;
       assigned = assignment.filter((tp) => tp.topic === options.topic).map((tp) => tp.partition);
       owned.clear();
-      restoring = restore(assigned);
+      startRestore(assigned);
     },
   }, exactlyOnce ? undefined : AT_LEAST_ONCE_COMMIT_MS);
 
@@ -154,12 +158,11 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
   };
 
   const stateOf = async (partition: number): Promise<{ aggregate: Aggregate; offset: number }> => {
-    try {
-      await restoring;
-    } catch (error) {
+    const failure = await restoring;
+    if (failure !== undefined) {
       // Try again with the next batch rather than process on top of an unknown aggregate.
-      restoring = restore(assigned);
-      throw new BrokerError(`could not restore the aggregates of ${options.topic} partitions ${assigned.join(', ')}: ${messageOf(error)}`, error);
+      startRestore(assigned);
+      throw new BrokerError(`could not restore the aggregates of ${options.topic} partitions ${assigned.join(', ')}: ${messageOf(failure)}`, failure);
     }
     const state = owned.get(partition) ?? { aggregate: EMPTY_AGGREGATE, offset: -1 };
     owned.set(partition, state);
@@ -185,15 +188,18 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
       const next = await transactions.run(async (txn) => {
         let aggregate = state.aggregate;
         // Dead letters need not be acknowledged one by one: the commit waits for all of them.
+        // Each failure is caught at once (an abort purges the others), so none goes unhandled while we work.
         const sends: Promise<void>[] = [];
+        let sendFailure: unknown;
         for (const record of records) {
           if (stopping() || (done.length > 0 && Date.now() - started > BATCH_BUDGET_MS)) break;
           const outcome = await processRecord(record.value, steps(record));
-          if (outcome.kind === 'dead-letter') sends.push(sendDeadLetter(txn, record, outcome));
+          if (outcome.kind === 'dead-letter') sends.push(sendDeadLetter(txn, record, outcome).catch((error: unknown) => { sendFailure ??= error; }));
           else aggregate = addOrder(aggregate, outcome.order.price);
           done.push([record, outcome]);
         }
         await Promise.all(sends);
+        if (sendFailure !== undefined) throw sendFailure;
         const last = done[done.length - 1]?.[0];
         if (last === undefined) return undefined;
         const snapshot = { group: options.group, topic: options.topic, partition: first.partition, aggregate, offset: Number(last.offset) };
@@ -229,7 +235,7 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
       exactlyOnce ? inTransaction : oneByOne(atLeastOnce, logger),
       logger, signal,
     );
-    await restoring.catch(() => {});
+    await restoring;
     summary.aggregate = ownedTotal();
     return summary;
   } finally {

@@ -69,8 +69,13 @@ async function assertExact(n: Names, expected: { totalCents: number; count: numb
   return `stats count=${stats.count} total_price=${stats.total_price.toFixed(2)} = expected; DLQ holds ${letters.length} letters = ${expected.dead.length} failing orderIds, each once`;
 }
 
-async function untilStatsCount(n: Names, count: number, timeoutMs: number, broker?: string): Promise<void> {
-  await eventually(async () => (await statsOf(n, broker)).count >= count, timeoutMs, () => `stats of ${n.group} never reached count ${count}`);
+/** Waits for stats to reach `count`; fails at once, with their stderr, if every consumer has exited. */
+async function untilStatsCount(n: Names, count: number, timeoutMs: number, consumers: OrdersProcess[], broker?: string): Promise<void> {
+  await eventually(async () => {
+    const running = consumers.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
+    if (running.length === 0) throw new Error(`every consumer exited before stats reached ${count}: ${consumers.map((c) => c.stderr.slice(-1500)).join('\n---\n')}`);
+    return (await statsOf(n, broker)).count >= count;
+  }, timeoutMs, () => `stats of ${n.group} never reached count ${count}`);
 }
 
 describe('exactly-once under faults (real broker)', { concurrency: false }, () => {
@@ -109,7 +114,7 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
     const handled = (): number => consumers.reduce((sum, c) => sum + c.events().filter((e) => e.event === 'order' || e.event === 'dlq').length, 0);
     await eventually(() => handled() >= sent.length / 2, 300_000, () => `only ${handled()} handled`);
     consumers[1]?.child.kill('SIGKILL');
-    await untilStatsCount(n, expected.count, 300_000);
+    await untilStatsCount(n, expected.count, 300_000, [consumers[0], consumers[2]].filter((c) => c !== undefined));
     t.diagnostic(`${sent.length} orders: ${await assertExact(n, expected)}`);
     for (const consumer of [consumers[0], consumers[2]]) consumer?.child.kill('SIGTERM');
     const stopped = await Promise.all([consumers[0]?.done, consumers[2]?.done]);
@@ -176,7 +181,7 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
     const sent = jsonLines(produced.stdout).filter((event) => event.event === 'sent');
     assert.equal(sent.length, count);
     const expected = expectation(sent, seed);
-    await untilStatsCount(n, expected.count, 300_000, broker);
+    await untilStatsCount(n, expected.count, 300_000, [consumer], broker);
     t.diagnostic(`${sent.length} orders: ${await assertExact(n, expected, broker)}`);
     consumer.child.kill('SIGTERM');
     const stopped = await consumer.done;
