@@ -85,8 +85,8 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
   const exactlyOnce = options.guarantee === 'exactly-once';
   const policy: RetryPolicy = { retries: options.retries, backoffMs: options.backoffMs, maxBackoffMs: MAX_BACKOFF_MS };
   const summary: ConsumeSummary = { processed: 0, succeeded: 0, deadLettered: 0, aggregate: EMPTY_AGGREGATE, seed: options.seed };
-  // Per owned partition: the aggregate and the last offset folded in.
-  const owned = new Map<number, { aggregate: Aggregate; offset: number }>();
+  // The aggregate of each owned partition.
+  const owned = new Map<number, Aggregate>();
   let assigned: number[] = [];
   // Resolves to the error of a failed restore (or undefined), so a failure is never an unhandled rejection.
   let restoring: Promise<unknown> = Promise.resolve(undefined);
@@ -112,22 +112,19 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
   }, exactlyOnce ? undefined : AT_LEAST_ONCE_COMMIT_MS);
 
   const restore = async (partitions: number[]): Promise<void> => {
-    if (partitions.length === 0) return;
-    if (!exactlyOnce) {
-      for (const partition of partitions) owned.set(partition, { aggregate: EMPTY_AGGREGATE, offset: -1 });
-      return;
-    }
+    // At-least-once keeps no snapshots: its partitions start from nothing.
+    if (partitions.length === 0 || !exactlyOnce) return;
     const committed = await consumer.committed(partitions.map((partition) => ({ topic: options.topic, partition })), clients.timeoutMs * 3);
     const offsets = new Map(committed.map((entry) => [entry.partition, committedOffset(entry.offset ?? null)]));
     const snapshots = await restoreSnapshots(clients, options.aggregatesTopic, { group: options.group, topic: options.topic }, offsets, logger, signal);
     for (const partition of partitions) {
       const snapshot = snapshots.get(partition);
-      owned.set(partition, snapshot === undefined ? { aggregate: EMPTY_AGGREGATE, offset: -1 } : { aggregate: snapshot.aggregate, offset: snapshot.offset });
+      owned.set(partition, snapshot?.aggregate ?? EMPTY_AGGREGATE);
     }
     logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...snapshots.values()].map((s) => `p${s.partition} count=${s.aggregate.count}`).join(' ') || 'nothing folded yet'}`);
   };
 
-  const ownedTotal = (): Aggregate => sumAggregates([...owned.values()].map((state) => state.aggregate));
+  const ownedTotal = (): Aggregate => sumAggregates(owned.values());
 
   const steps = (record: SourceRecord): ProcessSteps => ({
     policy,
@@ -157,24 +154,21 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
     }
   };
 
-  const stateOf = async (partition: number): Promise<{ aggregate: Aggregate; offset: number }> => {
+  // Waits for the restore of the current assignment; a failed one is started again and fails this batch.
+  const restored = async (): Promise<void> => {
     const failure = await restoring;
     if (failure !== undefined) {
-      // Try again with the next batch rather than process on top of an unknown aggregate.
       startRestore(assigned);
       throw new BrokerError(`could not restore the aggregates of ${options.topic} partitions ${assigned.join(', ')}: ${messageOf(failure)}`, failure);
     }
-    const state = owned.get(partition) ?? { aggregate: EMPTY_AGGREGATE, offset: -1 };
-    owned.set(partition, state);
-    return state;
   };
 
   const atLeastOnce = async (record: SourceRecord): Promise<void> => {
-    const state = await stateOf(record.partition);
+    await restored();
     const outcome = await processRecord(record.value, steps(record));
     if (outcome.kind === 'dead-letter') await sendDeadLetter(producer as Producer, record, outcome);
-    else state.aggregate = addOrder(state.aggregate, outcome.order.price);
-    state.offset = Number(record.offset);
+    // Read after the awaits: partitions are processed concurrently and a rebalance may have come between.
+    else owned.set(record.partition, addOrder(owned.get(record.partition) ?? EMPTY_AGGREGATE, outcome.order.price));
     report(record, outcome);
   };
 
@@ -182,11 +176,12 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
     const first = records[0];
     if (first === undefined || transactions === undefined) return 0;
     const started = Date.now();
-    const done: [SourceRecord, Outcome][] = [];
+    // Each handled record with its outcome and the partition's aggregate after it.
+    const done: [SourceRecord, Outcome, Aggregate][] = [];
     try {
-      const state = await stateOf(first.partition);
-      const next = await transactions.run(async (txn) => {
-        let aggregate = state.aggregate;
+      await restored();
+      let aggregate = owned.get(first.partition) ?? EMPTY_AGGREGATE;
+      const committed = await transactions.run(async (txn) => {
         // Dead letters need not be acknowledged one by one: the commit waits for all of them.
         // Each failure is caught at once (an abort purges the others), so none goes unhandled while we work.
         const sends: Promise<void>[] = [];
@@ -196,23 +191,21 @@ export async function consume(options: ConsumeOptions, deps: ConsumeDeps, signal
           const outcome = await processRecord(record.value, steps(record));
           if (outcome.kind === 'dead-letter') sends.push(sendDeadLetter(txn, record, outcome).catch((error: unknown) => { sendFailure ??= error; }));
           else aggregate = addOrder(aggregate, outcome.order.price);
-          done.push([record, outcome]);
+          done.push([record, outcome, aggregate]);
         }
         await Promise.all(sends);
         if (sendFailure !== undefined) throw sendFailure;
         const last = done[done.length - 1]?.[0];
-        if (last === undefined) return undefined;
+        if (last === undefined) return false;
         const snapshot = { group: options.group, topic: options.topic, partition: first.partition, aggregate, offset: Number(last.offset) };
         await txn.send({ topic: options.aggregatesTopic, messages: [{ key: snapshotKey(options.group, options.topic, first.partition), value: encodeSnapshot(snapshot) }] });
         await txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: [{ partition: first.partition, offset: String(snapshot.offset + 1) }] }] });
-        return snapshot;
+        return true;
       });
-      if (next === undefined) return 0;
+      if (!committed) return 0;
       // Committed: only now does the outcome count, and only now is it shown.
-      let aggregate = state.aggregate;
-      for (const [record, outcome] of done) {
-        if (outcome.kind === 'processed') aggregate = addOrder(aggregate, outcome.order.price);
-        owned.set(first.partition, { aggregate, offset: Number(record.offset) });
+      for (const [record, outcome, after] of done) {
+        owned.set(first.partition, after);
         report(record, outcome);
       }
       return done.length;

@@ -10,15 +10,13 @@ export type Producer = KafkaJS.Producer;
 export type Consumer = KafkaJS.Consumer;
 export type Admin = KafkaJS.Admin;
 
-/** librdkafka settings for a producer beyond the shared ones (e.g. linger.ms, compression.codec). */
-export type ProducerTuning = Record<string, string | number | boolean>;
 /** librdkafka and js.consumer settings for a consumer, e.g. a rebalance_cb. */
 export type ConsumerTuning = Omit<KafkaJS.ConsumerConstructorConfig, 'kafkaJS'>;
 
 export interface KafkaClients {
   readonly brokers: string[];
   readonly timeoutMs: number;
-  producer(tuning?: ProducerTuning): Producer;
+  producer(): Producer;
   /** A producer whose sends and consumer offsets commit or abort together. */
   transactionalProducer(transactionalId: string, transactionTimeoutMs: number): Producer;
   /**
@@ -58,11 +56,10 @@ export function createClients(options: ConnectionOptions, logger: Logger, client
   return {
     brokers: options.brokers,
     timeoutMs: options.timeoutMs,
-    producer: (tuning = {}) =>
+    producer: () =>
       kafka.producer({
         kafkaJS: { idempotent: true, acks: -1 },
         ...PRODUCER_TUNING,
-        ...tuning,
       }),
     transactionalProducer: (transactionalId, transactionTimeoutMs) =>
       kafka.producer({
