@@ -1,6 +1,6 @@
 import type { DlqReplayOptions } from '../config.js';
 import { disconnectAll, ensureTopics, withinTimeout, type KafkaClients } from '../kafka/client.js';
-import { readTopic, type BatchHandler } from '../kafka/reader.js';
+import { DLQ_QUIET_END_MS, readTopic, type BatchHandler } from '../kafka/reader.js';
 import type { Logger } from '../logger.js';
 import { readDeadLetter, replayCount, replayOf, type SourceRecord } from '../processing/dlq.js';
 
@@ -26,9 +26,6 @@ export interface DlqReplaySummary {
   wouldReplay: number;
   skipped: number;
 }
-
-// Dead letters are written in transactions, whose commit markers follow the last record.
-const QUIET_END_MS = 1_000;
 
 /**
  * Sends dead letters back to their original topic (or --to) with their original key, value and headers.
@@ -85,7 +82,7 @@ export async function dlqReplay(options: DlqReplayOptions, deps: DlqReplayDeps, 
     await withinTimeout(clients, 'connecting the producer', producer.connect());
     await readTopic(
       clients, admin, consumer,
-      { topic: options.dlqTopic, commit: !options.dryRun, exitAtEnd: true, quietEndMs: QUIET_END_MS },
+      { topic: options.dlqTopic, commit: !options.dryRun, exitAtEnd: true, quietEndMs: DLQ_QUIET_END_MS },
       replayBatch, logger, AbortSignal.any([signal, enough.signal]),
     );
     return summary;

@@ -3,7 +3,7 @@ import { decodeOrder, type Order } from '../avro/codec.js';
 import type { DlqTailOptions } from '../config.js';
 import { UndecodableError } from '../errors.js';
 import { disconnectAll, ensureTopics, type KafkaClients } from '../kafka/client.js';
-import { oneByOne, readTopic } from '../kafka/reader.js';
+import { DLQ_QUIET_END_MS, oneByOne, readTopic } from '../kafka/reader.js';
 import type { Logger } from '../logger.js';
 import { readDeadLetter, type DeadLetterInfo, type SourceRecord } from '../processing/dlq.js';
 
@@ -24,9 +24,6 @@ export interface DlqTailDeps {
   events: { deadLetter(view: DeadLetterView): void };
 }
 
-// Dead letters are written in transactions, whose commit markers follow the last record.
-const QUIET_END_MS = 1_000;
-
 export interface DlqTailSummary {
   shown: number;
 }
@@ -46,7 +43,7 @@ export async function dlqTail(options: DlqTailOptions, deps: DlqTailDeps, signal
 
   try {
     await ensureTopics(clients, admin, [options.dlqTopic], options.partitions);
-    await readTopic(clients, admin, consumer, { topic: options.dlqTopic, commit: false, exitAtEnd: options.exitAtEnd, quietEndMs: QUIET_END_MS }, oneByOne(show, logger), logger, signal);
+    await readTopic(clients, admin, consumer, { topic: options.dlqTopic, commit: false, exitAtEnd: options.exitAtEnd, quietEndMs: DLQ_QUIET_END_MS }, oneByOne(show, logger), logger, signal);
     return summary;
   } finally {
     await disconnectAll(logger, consumer, admin);

@@ -25,6 +25,9 @@ export type BatchHandler = (records: SourceRecord[], stopping: () => boolean) =>
 /** Handles one record; throwing leaves it and the rest of its batch to be read again. */
 export type RecordHandler = (record: SourceRecord) => Promise<void>;
 
+// Dead letters are written in transactions (exactly-once consume), whose commit markers follow the last record.
+export const DLQ_QUIET_END_MS = 1_000;
+
 const END_CHECK_MS = 100;
 const REDELIVERY_PAUSE_MS = 500;
 
