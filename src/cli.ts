@@ -1,51 +1,120 @@
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
 import { consume } from './commands/consume.js';
 import { dlqReplay } from './commands/dlq-replay.js';
 import { dlqTail } from './commands/dlq-tail.js';
 import { produce } from './commands/produce.js';
 import { stats } from './commands/stats.js';
 import {
-  DEFAULTS, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions, parseStatsOptions,
-  type CommonOptions, type RawFlags,
+  consumeFlags, dlqReplayFlags, dlqTailFlags, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions,
+  parseStatsOptions, produceFlags, statsFlags, type ConnectionOptions, type Env, type FlagSet, type LogLevel, type RawFlags,
 } from './config.js';
-import { OrdersError, messageOf } from './errors.js';
-import { createClients } from './kafka/client.js';
-import type { Logger } from './logger.js';
-import { consumeView, createLogger, dlqReplayView, dlqTailView, produceView, showStats, terminal } from './output.js';
+import { DeliveryError, InternalError, exitCodeOf, messageOf } from './errors.js';
+import { KafkaSession } from './kafka/session.js';
+import {
+  consumeView, createLogger, dlqReplayView, dlqTailView, produceView, statsView, terminal, type Terminal, type View,
+} from './output.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-type Body<T> = (options: T, logger: Logger, signal: AbortSignal) => Promise<void>;
+type RunOptions = ConnectionOptions & { json: boolean; logLevel: LogLevel };
 
-/** A commander action: validates the flags, then runs the body with a logger and a signal that Ctrl-C / SIGTERM aborts. */
-function action<T extends CommonOptions>(parse: (flags: RawFlags, env: NodeJS.ProcessEnv) => T, body: Body<T>): (flags: RawFlags) => Promise<void> {
-  return (flags) => run(parse(flags, process.env), body);
+interface CommandSpec<O extends RunOptions, V extends View> {
+  name: string;
+  description: string;
+  flags: FlagSet;
+  parse(raw: RawFlags, env: Env): O;
+  /** The client.id the command's Kafka clients report. */
+  clientId: string;
+  view(options: O, term: Terminal): V;
+  run(options: O, session: KafkaSession, view: V): Promise<void>;
 }
 
-async function run<T extends CommonOptions>(options: T, command: Body<T>): Promise<void> {
-  const logger = createLogger(terminal(options.json).interactive);
+const produceCommand: CommandSpec<ReturnType<typeof parseProduceOptions>, ReturnType<typeof produceView>> = {
+  name: 'produce', description: 'send random Avro-encoded orders', flags: produceFlags, parse: parseProduceOptions, clientId: 'orders-producer',
+  view: (options, term) => produceView(term, options.count),
+  run: async (options, session, view) => {
+    const summary = await produce(options, session, view);
+    view.summary(summary, options.topic);
+    if (summary.failed > 0) {
+      throw new DeliveryError(`${summary.failed} of ${summary.requested} orders were not acknowledged by the broker: ${summary.firstError ?? 'unknown error'}`);
+    }
+  },
+};
+
+const consumeCommand: CommandSpec<ReturnType<typeof parseConsumeOptions>, ReturnType<typeof consumeView>> = {
+  name: 'consume', description: 'process orders with retries; move permanent failures to the dead-letter topic',
+  flags: consumeFlags, parse: parseConsumeOptions, clientId: 'orders-consumer',
+  view: (options, term) => consumeView(term, options.dlqTopic),
+  run: async (options, session, view) => view.summary(await consume(options, session, view)),
+};
+
+const dlqTailCommand: CommandSpec<ReturnType<typeof parseDlqTailOptions>, ReturnType<typeof dlqTailView>> = {
+  name: 'dlq-tail', description: 'show the dead letters, decoded, with why they got there',
+  flags: dlqTailFlags, parse: parseDlqTailOptions, clientId: 'orders-dlq-tail',
+  view: (options, term) => dlqTailView(term, options.dlqTopic),
+  run: async (options, session, view) => view.summary(await dlqTail(options, session, view)),
+};
+
+const statsCommand: CommandSpec<ReturnType<typeof parseStatsOptions>, ReturnType<typeof statsView>> = {
+  name: 'stats', description: 'exact total_price, count and avg of a consumer group, from the aggregates topic',
+  flags: statsFlags, parse: parseStatsOptions, clientId: 'orders-stats',
+  view: (options, term) => statsView(term, options.byPartition),
+  run: async (options, session, view) => view.show(await stats(options, session)),
+};
+
+const dlqReplayCommand: CommandSpec<ReturnType<typeof parseDlqReplayOptions>, ReturnType<typeof dlqReplayView>> = {
+  name: 'dlq-replay', description: 'send dead letters back to their topic, each at most once per replay group',
+  flags: dlqReplayFlags, parse: parseDlqReplayOptions, clientId: 'orders-dlq-replay',
+  view: (options, term) => dlqReplayView(term, options.dryRun),
+  run: async (options, session, view) => view.summary(await dlqReplay(options, session, view)),
+};
+
+/** Runs a command: validated options, a logger, a Kafka session that Ctrl-C / SIGTERM stops, and a view that is always closed. */
+async function run<O extends RunOptions, V extends View>(spec: CommandSpec<O, V>, raw: RawFlags): Promise<void> {
+  const options = spec.parse(raw, process.env);
+  const term = terminal(options.json);
+  const logger = createLogger(term.interactive, options.logLevel);
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
     // A second Ctrl-C means "now": skip the clean shutdown.
     if (controller.signal.aborted) process.exit(130);
     logger.info(`${signal} received, finishing the records in progress and committing`);
-    controller.abort();
+    controller.abort(signal);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  await command(options, logger, controller.signal);
+  const session = new KafkaSession(options, logger, controller.signal, spec.clientId);
+  const view = spec.view(options, term);
+  try {
+    await spec.run(options, session, view);
+  } finally {
+    view.close();
+    await session.close();
+  }
 }
 
-function withCommonFlags(command: Command): Command {
-  return command
-    .option('--broker <list>', `comma-separated host:port list (default: $KAFKA_BROKERS or ${DEFAULTS.broker})`)
-    .option('--timeout-ms <ms>', 'how long to wait for the broker before giving up', String(DEFAULTS.timeoutMs))
-    .option('--partitions <n>', 'partitions for topics this command creates', String(DEFAULTS.partitions))
-    .option('--json', 'one JSON object per line on stdout; logs stay on stderr');
+/** commander options from a flag table; the table's defaults show in --help, commander holds none. */
+function withFlags(command: Command, flags: FlagSet): Command {
+  for (const flag of Object.values(flags)) {
+    command.addOption(new Option(flag.syntax, flag.shownDefault === undefined ? flag.help : `${flag.help} (default: ${flag.shownDefault})`));
+  }
+  return command;
 }
 
-function program(): Command {
+/** commander's values keyed like the flag table, whatever attribute name commander gave each. */
+export function rawFlags(flags: FlagSet, values: Record<string, unknown>): RawFlags {
+  const raw: RawFlags = {};
+  for (const [key, flag] of Object.entries(flags)) {
+    const value = values[new Option(flag.syntax).attributeName()];
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'boolean') throw new InternalError(`flag ${flag.syntax} came as ${typeof value}`);
+    raw[key] = value;
+  }
+  return raw;
+}
+
+export function program(): Command {
   const cli = new Command('orders')
     .description('Stream orders through Apache Kafka: Avro, bounded retries and a dead-letter topic.')
     .version(version)
@@ -53,97 +122,44 @@ function program(): Command {
     // Keep commander's error and its suggestion on one line, like every other error of this tool.
     .configureOutput({ outputError: (text, write) => write(`${text.trimEnd().replace(/\n+/g, ' ')}\n`) })
     .exitOverride();
-
-  withCommonFlags(cli.command('produce').description('send random Avro-encoded orders'))
-    .option('--topic <name>', 'topic to send to', DEFAULTS.topic)
-    .option('--count <n>', 'how many orders', String(DEFAULTS.count))
-    .option('--seed <n>', 'PRNG seed: the same seed gives the same orders (default: random)')
-    .option('--rate <n>', 'at most this many orders per second (default: as fast as possible)')
-    .action(action(parseProduceOptions, async (opts, logger, signal) => {
-      const view = produceView(terminal(opts.json), opts.count);
-      const summary = await produce(opts, { clients: createClients(opts, logger, 'orders-producer'), logger, events: view }, signal);
-      view.summary(summary, opts.topic);
-      if (summary.failed > 0) {
-        throw new OrdersError('delivery', `${summary.failed} of ${summary.requested} orders were not acknowledged by the broker: ${summary.firstError ?? 'unknown error'}`);
-      }
-    }));
-
-  withCommonFlags(cli.command('consume').description('process orders with retries; move permanent failures to the dead-letter topic'))
-    .option('--topic <name>', 'topic to read', DEFAULTS.topic)
-    .option('--dlq-topic <name>', 'dead-letter topic', DEFAULTS.dlqTopic)
-    .option('--group <id>', 'consumer group', DEFAULTS.group)
-    .option('--guarantee <mode>', 'exactly-once (transactions, aggregate survives restarts) or at-least-once', DEFAULTS.guarantee)
-    .option('--aggregates-topic <name>', 'compacted topic holding each partition\'s aggregate (exactly-once)', DEFAULTS.aggregatesTopic)
-    .option('--fail-rate <0..1>', 'probability that one processing attempt fails', String(DEFAULTS.failRate))
-    .option('--retries <n>', 'retries after the first attempt', String(DEFAULTS.retries))
-    .option('--backoff-ms <ms>', 'delay before the first retry; doubles each retry, with jitter', String(DEFAULTS.backoffMs))
-    .option('--seed <n>', 'seed of the simulated failures (default: random)')
-    .option('--exit-at-end', 'stop once every assigned partition is read to its end')
-    .action(action(parseConsumeOptions, async (opts, logger, signal) => {
-      const view = consumeView(terminal(opts.json), opts.dlqTopic);
-      const summary = await consume(opts, { clients: createClients(opts, logger, 'orders-consumer'), logger, events: view }, signal);
-      view.summary(summary);
-    }));
-
-  withCommonFlags(cli.command('dlq-tail').description('show the dead letters, decoded, with why they got there'))
-    .option('--dlq-topic <name>', 'dead-letter topic', DEFAULTS.dlqTopic)
-    .option('--exit-at-end', 'stop at the end of the topic instead of following it')
-    .action(action(parseDlqTailOptions, async (opts, logger, signal) => {
-      const view = dlqTailView(terminal(opts.json), opts.dlqTopic);
-      const summary = await dlqTail(opts, { clients: createClients(opts, logger, 'orders-dlq-tail'), logger, events: view }, signal);
-      view.summary(summary);
-    }));
-
-  withCommonFlags(cli.command('stats').description('exact total_price, count and avg of a consumer group, from the aggregates topic'))
-    .option('--group <id>', 'consumer group', DEFAULTS.group)
-    .option('--topic <name>', 'topic the group consumes', DEFAULTS.topic)
-    .option('--aggregates-topic <name>', 'compacted topic of the aggregates', DEFAULTS.aggregatesTopic)
-    .option('--by-partition', 'also show each partition')
-    .action(action(parseStatsOptions, async (opts, logger, signal) => {
-      const result = await stats(opts, { clients: createClients(opts, logger, 'orders-stats'), logger }, signal);
-      showStats(terminal(opts.json), result, opts.byPartition);
-    }));
-
-  withCommonFlags(cli.command('dlq-replay').description('send dead letters back to their topic, each at most once per replay group'))
-    .option('--dlq-topic <name>', 'dead-letter topic', DEFAULTS.dlqTopic)
-    .option('--to <topic>', 'send here instead of each dead letter\'s original topic')
-    .option('--reason <reason>', 'only dead letters with this reason (retries-exhausted, undecodable, non-retryable)')
-    .option('--order-id <id>', 'only the dead letter of this orderId')
-    .option('--limit <n>', 'replay at most this many')
-    .option('--max-replays <n>', 'skip dead letters already replayed this many times', String(DEFAULTS.maxReplays))
-    .option('--group <id>', 'consumer group that remembers what was replayed', DEFAULTS.replayGroup)
-    .option('--dry-run', 'list what would be replayed; send and commit nothing')
-    .action(action(parseDlqReplayOptions, async (opts, logger, signal) => {
-      const view = dlqReplayView(terminal(opts.json), opts.dryRun);
-      const summary = await dlqReplay(opts, { clients: createClients(opts, logger, 'orders-dlq-replay'), logger, events: view }, signal);
-      view.summary(summary);
-    }));
-
+  const specs = [produceCommand, consumeCommand, dlqTailCommand, statsCommand, dlqReplayCommand] as CommandSpec<RunOptions, View>[];
+  for (const spec of specs) {
+    withFlags(cli.command(spec.name).description(spec.description), spec.flags)
+      .action((values: Record<string, unknown>) => run(spec, rawFlags(spec.flags, values)));
+  }
   for (const command of cli.commands) command.exitOverride().configureOutput(cli.configureOutput());
   return cli;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs the CLI on `argv`; returns the exit code, having printed any error as one line. */
+export async function main(argv: string[], writeError: (line: string) => void = (line) => process.stderr.write(line)): Promise<number> {
   try {
     await program().parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander has already printed its one-line message (or the help / version text).
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    process.stderr.write(`orders: ${messageOf(error)}\n`);
-    if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
-    return error instanceof OrdersError ? error.exitCode : 1;
+    // Commander has already printed its one-line message (or the help / version text).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    writeError(`orders: ${messageOf(error)}\n`);
+    if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) writeError(`${error.stack ?? ''}\n`);
+    return exitCodeOf(error);
   }
 }
 
-// A promise nobody awaited failed: a bug, but it still gets one line and exit code 1, not a stack trace.
-process.on('unhandledRejection', (error) => {
-  process.stderr.write(`orders: internal error: ${messageOf(error)}\n`);
-  process.exit(1);
-});
+/** True when this process was started as the `orders` binary, not imported by a test. */
+export function isMain(argv1: string | undefined = process.argv[1]): boolean {
+  if (argv1 === undefined) return false;
+  const started = realpathSync(argv1);
+  const bin = fileURLToPath(new URL('../../bin/orders.js', import.meta.url));
+  return started === realpathSync(bin) || started === fileURLToPath(import.meta.url);
+}
 
-process.exitCode = await main(process.argv);
-// librdkafka threads that never got a broker can outlive disconnect; do not let them hold the exit.
-setTimeout(() => process.exit(), 3_000).unref();
+if (isMain()) {
+  // A promise nobody awaited failed: a bug, but it still gets one line and exit code 1, not a stack trace.
+  process.on('unhandledRejection', (error) => {
+    process.stderr.write(`orders: internal error: ${messageOf(error)}\n`);
+    process.exit(1);
+  });
+  process.exitCode = await main(process.argv);
+  // librdkafka threads that never got a broker can outlive disconnect; do not let them hold the exit.
+  setTimeout(() => process.exit(), 3_000).unref();
+}

@@ -1,158 +1,236 @@
 import { randomInt } from 'node:crypto';
 import { UsageError } from './errors.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from './processing/dlq.js';
+import { worstCaseBackoffMs } from './processing/retry.js';
 
 /** Flags as commander hands them over: strings, or booleans for switches. */
 export type RawFlags = Record<string, string | boolean | undefined>;
+export type Env = NodeJS.ProcessEnv;
 
-export interface ConnectionOptions {
-  brokers: string[];
-  timeoutMs: number;
+/** One flag, declared once: its syntax and help for commander, its default, and its parser. */
+export interface Flag<T> {
+  /** commander's syntax, e.g. '--timeout-ms <ms>'; a switch has no argument. */
+  readonly syntax: string;
+  readonly help: string;
+  /** The default as --help shows it; absent where there is none or it is computed. */
+  readonly shownDefault?: string;
+  parse(value: string | boolean | undefined, env: Env): T;
 }
 
-export interface CommonOptions extends ConnectionOptions {
-  json: boolean;
-  partitions: number;
+export type FlagSet = Record<string, Flag<unknown>>;
+export type OptionsOf<F extends FlagSet> = { [K in keyof F]: F[K] extends Flag<infer T> ? T : never };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const MAX_SEED = 2 ** 32 - 1;
+// Kafka's transaction.max.timeout.ms default: a transaction open longer is refused by the broker.
+export const BROKER_MAX_TRANSACTION_MS = 900_000;
+// The longest one retry may wait; the doubling stops here.
+export const MAX_BACKOFF_MS = 30_000;
+// An exactly-once batch stops taking new records after this long, so its transaction commits well in time.
+export const BATCH_BUDGET_MS = 1_000;
+
+const nameOf = (syntax: string): string => syntax.split(' ')[0] ?? syntax;
+
+function integerFlag(syntax: string, help: string, fallback: number, min: number, max: number): Flag<number> {
+  return { syntax, help, shownDefault: String(fallback), parse: (value) => parseInteger(nameOf(syntax), value, fallback, min, max) };
 }
 
-export interface ProduceOptions extends CommonOptions {
-  topic: string;
-  count: number;
-  seed: number;
-  /** Orders per second, or undefined for as fast as the broker takes them. */
-  rate: number | undefined;
+function optionalIntegerFlag(syntax: string, help: string, min: number, max: number): Flag<number | undefined> {
+  return { syntax, help, parse: (value) => (value === undefined ? undefined : parseInteger(nameOf(syntax), value, min, min, max)) };
 }
+
+function topicFlag(syntax: string, help: string, fallback: string): Flag<string> {
+  return { syntax, help, shownDefault: fallback, parse: (value) => parseTopic(nameOf(syntax), value ?? fallback) };
+}
+
+function switchFlag(syntax: string, help: string): Flag<boolean> {
+  return { syntax, help, parse: (value) => value === true };
+}
+
+function groupFlag(help: string, fallback: string): Flag<string> {
+  return {
+    syntax: '--group <id>', help, shownDefault: fallback,
+    parse: (value) => {
+      const group = value === undefined ? fallback : String(value).trim();
+      if (group === '') throw new UsageError('--group must not be empty');
+      return group;
+    },
+  };
+}
+
+function choiceFlag<T extends string>(syntax: string, help: string, choices: readonly T[]): Flag<T | undefined> {
+  return {
+    syntax, help,
+    parse: (value) => {
+      if (value === undefined) return undefined;
+      const found = choices.find((choice) => choice === value);
+      if (found === undefined) throw new UsageError(`${nameOf(syntax)} must be one of ${choices.join(', ')}, got "${String(value)}"`);
+      return found;
+    },
+  };
+}
+
+function seedFlag(help: string): Flag<number> {
+  // Without --seed every run differs; the seed is reported so a run can be repeated.
+  return { syntax: '--seed <n>', help: `${help} (default: random)`, parse: (value) => (value === undefined ? randomInt(0, MAX_SEED) : parseInteger('--seed', value, 0, 0, MAX_SEED)) };
+}
+
+const BROKER_DEFAULT = 'localhost:9092';
+/** Above this many orders, produce reports only the totals unless --report each asks for every order. */
+export const REPORT_EACH_MAX = 1000;
+
+/** The flags every command takes. */
+export const commonFlags = {
+  brokers: {
+    syntax: '--broker <list>',
+    help: `comma-separated host:port list (default: $KAFKA_BROKERS or ${BROKER_DEFAULT})`,
+    parse: (value: string | boolean | undefined, env: Env): string[] =>
+      typeof value === 'string' ? parseBrokers(value) : parseBrokers(env.KAFKA_BROKERS ?? BROKER_DEFAULT, env.KAFKA_BROKERS !== undefined),
+  },
+  timeoutMs: integerFlag('--timeout-ms <ms>', 'how long to wait for the broker before giving up', 10_000, 100, 600_000),
+  partitions: integerFlag('--partitions <n>', 'partitions for topics this command creates', 3, 1, 10_000),
+  json: switchFlag('--json', 'one JSON object per line on stdout; logs stay on stderr'),
+} satisfies FlagSet;
+
+export const produceFlags = {
+  ...commonFlags,
+  topic: topicFlag('--topic <name>', 'topic to send to', 'orders'),
+  count: integerFlag('--count <n>', 'how many orders', 10, 0, Number.MAX_SAFE_INTEGER),
+  seed: seedFlag('PRNG seed: the same seed gives the same orders'),
+  rate: {
+    syntax: '--rate <n>', help: 'at most this many orders per second (default: as fast as possible)',
+    parse: (value: string | boolean | undefined): number | undefined => (value === undefined ? undefined : parseNumber('--rate', value, 0.001, 10_000_000)),
+  },
+  report: choiceFlag('--report <each|summary>', `each: report every order's partition and offset (one send per order, slower); summary: only the totals (default: each up to ${REPORT_EACH_MAX} orders)`, ['each', 'summary'] as const),
+} satisfies FlagSet;
+
+export const consumeFlags = {
+  ...commonFlags,
+  topic: topicFlag('--topic <name>', 'topic to read', 'orders'),
+  dlqTopic: topicFlag('--dlq-topic <name>', 'dead-letter topic', 'orders-dlq'),
+  group: groupFlag('consumer group', 'orders-consumer'),
+  guarantee: {
+    syntax: '--guarantee <mode>', help: 'exactly-once (transactions, aggregate survives restarts) or at-least-once', shownDefault: 'exactly-once',
+    parse: (value: string | boolean | undefined): Guarantee => {
+      if (value === undefined) return 'exactly-once';
+      if (value === 'exactly-once' || value === 'at-least-once') return value;
+      throw new UsageError(`--guarantee must be exactly-once or at-least-once, got "${String(value)}"`);
+    },
+  },
+  aggregatesTopic: topicFlag('--aggregates-topic <name>', 'compacted topic holding each partition\'s aggregate (exactly-once)', 'orders-aggregates'),
+  failRate: {
+    syntax: '--fail-rate <0..1>', help: 'probability that one processing attempt fails', shownDefault: '0.3',
+    parse: (value: string | boolean | undefined): number => parseNumber('--fail-rate', value ?? '0.3', 0, 1),
+  },
+  retries: integerFlag('--retries <n>', 'retries after the first attempt', 2, 0, 100),
+  backoffMs: integerFlag('--backoff-ms <ms>', `delay before the first retry; doubles each retry (at most ${MAX_BACKOFF_MS} ms), with jitter`, 100, 0, 60_000),
+  seed: seedFlag('seed of the simulated failures'),
+  exitAtEnd: switchFlag('--exit-at-end', 'stop once every assigned partition is read to its end'),
+} satisfies FlagSet;
+
+export const dlqTailFlags = {
+  ...commonFlags,
+  dlqTopic: consumeFlags.dlqTopic,
+  exitAtEnd: switchFlag('--exit-at-end', 'stop at the end of the topic instead of following it'),
+} satisfies FlagSet;
+
+export const statsFlags = {
+  ...commonFlags,
+  group: consumeFlags.group,
+  topic: topicFlag('--topic <name>', 'topic the group consumes', 'orders'),
+  aggregatesTopic: topicFlag('--aggregates-topic <name>', 'compacted topic of the aggregates', 'orders-aggregates'),
+  byPartition: switchFlag('--by-partition', 'also show each partition'),
+} satisfies FlagSet;
+
+export const dlqReplayFlags = {
+  ...commonFlags,
+  dlqTopic: consumeFlags.dlqTopic,
+  to: {
+    syntax: '--to <topic>', help: 'send here instead of each dead letter\'s original topic',
+    parse: (value: string | boolean | undefined): string | undefined => (value === undefined ? undefined : parseTopic('--to', value)),
+  },
+  reason: choiceFlag<DeadLetterReason>('--reason <reason>', `only dead letters with this reason (${DEAD_LETTER_REASONS.join(', ')})`, DEAD_LETTER_REASONS),
+  orderId: {
+    syntax: '--order-id <id>', help: 'only the dead letter of this orderId',
+    parse: (value: string | boolean | undefined): string | undefined => {
+      if (value === '') throw new UsageError('--order-id must not be empty');
+      return value === undefined ? undefined : String(value);
+    },
+  },
+  limit: optionalIntegerFlag('--limit <n>', 'replay at most this many', 1, Number.MAX_SAFE_INTEGER),
+  maxReplays: integerFlag('--max-replays <n>', 'skip dead letters already replayed this many times', 3, 0, 1_000),
+  group: groupFlag('consumer group that remembers what was replayed', 'orders-dlq-replay'),
+  dryRun: switchFlag('--dry-run', 'list what would be replayed; send and commit nothing'),
+} satisfies FlagSet;
 
 export type Guarantee = 'exactly-once' | 'at-least-once';
 
-export interface ConsumeOptions extends CommonOptions {
-  topic: string;
-  dlqTopic: string;
-  aggregatesTopic: string;
-  group: string;
-  guarantee: Guarantee;
-  failRate: number;
-  retries: number;
-  backoffMs: number;
-  seed: number;
-  exitAtEnd: boolean;
+/** What every command gets besides its flags: the environment's settings, checked like flags. */
+export interface Environment {
+  logLevel: LogLevel;
 }
 
-export interface DlqTailOptions extends CommonOptions {
-  dlqTopic: string;
-  exitAtEnd: boolean;
+export type CommonOptions = OptionsOf<typeof commonFlags> & Environment;
+export type ConnectionOptions = Pick<CommonOptions, 'brokers' | 'timeoutMs'>;
+export type ProduceOptions = Omit<OptionsOf<typeof produceFlags>, 'report'> & Environment & { report: 'each' | 'summary' };
+export type ConsumeOptions = OptionsOf<typeof consumeFlags> & Environment;
+export type DlqTailOptions = OptionsOf<typeof dlqTailFlags> & Environment;
+export type StatsOptions = OptionsOf<typeof statsFlags> & Environment;
+export type DlqReplayOptions = OptionsOf<typeof dlqReplayFlags> & Environment;
+
+/** Parses every flag of `flags` from raw values keyed like `flags`, then the environment. */
+export function parseFlags<F extends FlagSet>(flags: F, raw: RawFlags, env: Env): OptionsOf<F> & Environment {
+  const options: Record<string, unknown> = {};
+  for (const [key, flag] of Object.entries(flags)) options[key] = flag.parse(raw[key], env);
+  options.logLevel = parseLogLevel(env);
+  return options as OptionsOf<F> & Environment;
 }
 
-export interface StatsOptions extends CommonOptions {
-  topic: string;
-  group: string;
-  aggregatesTopic: string;
-  byPartition: boolean;
+export function parseProduceOptions(raw: RawFlags, env: Env): ProduceOptions {
+  const options = parseFlags(produceFlags, raw, env);
+  return { ...options, report: options.report ?? (options.count <= REPORT_EACH_MAX ? 'each' : 'summary') };
 }
 
-export interface DlqReplayOptions extends CommonOptions {
-  dlqTopic: string;
-  /** Where to send; undefined means each dead letter's original topic. */
-  to: string | undefined;
-  group: string;
-  reason: DeadLetterReason | undefined;
-  orderId: string | undefined;
-  limit: number | undefined;
-  dryRun: boolean;
-  maxReplays: number;
-}
-
-export const DEFAULTS = {
-  broker: 'localhost:9092',
-  topic: 'orders',
-  dlqTopic: 'orders-dlq',
-  aggregatesTopic: 'orders-aggregates',
-  group: 'orders-consumer',
-  guarantee: 'exactly-once',
-  replayGroup: 'orders-dlq-replay',
-  maxReplays: 3,
-  timeoutMs: 10_000,
-  partitions: 3,
-  count: 10,
-  failRate: 0.3,
-  retries: 2,
-  backoffMs: 100,
-} as const;
-
-const MAX_SEED = 2 ** 32 - 1;
-
-export function parseProduceOptions(flags: RawFlags, env: NodeJS.ProcessEnv): ProduceOptions {
-  return {
-    ...parseCommon(flags, env),
-    topic: parseTopic('--topic', flags.topic, DEFAULTS.topic),
-    count: parseInteger('--count', flags.count, DEFAULTS.count, 0, Number.MAX_SAFE_INTEGER),
-    seed: parseSeed(flags.seed),
-    rate: flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate, 0.001, 10_000_000),
-  };
-}
-
-export function parseConsumeOptions(flags: RawFlags, env: NodeJS.ProcessEnv): ConsumeOptions {
-  return {
-    ...parseCommon(flags, env),
-    topic: parseTopic('--topic', flags.topic, DEFAULTS.topic),
-    dlqTopic: parseTopic('--dlq-topic', flags.dlqTopic, DEFAULTS.dlqTopic),
-    aggregatesTopic: parseTopic('--aggregates-topic', flags.aggregatesTopic, DEFAULTS.aggregatesTopic),
-    group: parseGroup(flags.group),
-    guarantee: parseGuarantee(flags.guarantee),
-    failRate: parseNumber('--fail-rate', flags.failRate ?? String(DEFAULTS.failRate), 0, 1),
-    retries: parseInteger('--retries', flags.retries, DEFAULTS.retries, 0, 100),
-    backoffMs: parseInteger('--backoff-ms', flags.backoffMs, DEFAULTS.backoffMs, 0, 60_000),
-    seed: parseSeed(flags.seed),
-    exitAtEnd: flags.exitAtEnd === true,
-  };
-}
-
-export function parseDlqTailOptions(flags: RawFlags, env: NodeJS.ProcessEnv): DlqTailOptions {
-  return {
-    ...parseCommon(flags, env),
-    dlqTopic: parseTopic('--dlq-topic', flags.dlqTopic, DEFAULTS.dlqTopic),
-    exitAtEnd: flags.exitAtEnd === true,
-  };
-}
-
-export function parseStatsOptions(flags: RawFlags, env: NodeJS.ProcessEnv): StatsOptions {
-  return {
-    ...parseCommon(flags, env),
-    topic: parseTopic('--topic', flags.topic, DEFAULTS.topic),
-    group: parseGroup(flags.group),
-    aggregatesTopic: parseTopic('--aggregates-topic', flags.aggregatesTopic, DEFAULTS.aggregatesTopic),
-    byPartition: flags.byPartition === true,
-  };
-}
-
-export function parseDlqReplayOptions(flags: RawFlags, env: NodeJS.ProcessEnv): DlqReplayOptions {
-  const reason = flags.reason === undefined ? undefined : String(flags.reason);
-  if (reason !== undefined && !DEAD_LETTER_REASONS.some((known) => known === reason)) {
-    throw new UsageError(`--reason must be one of ${DEAD_LETTER_REASONS.join(', ')}, got "${reason}"`);
+export function parseConsumeOptions(raw: RawFlags, env: Env): ConsumeOptions {
+  const options = parseFlags(consumeFlags, raw, env);
+  if (options.guarantee === 'exactly-once') {
+    // One order's retries run inside its batch's transaction, which the broker keeps open at most 15 minutes.
+    const transactionMs = transactionTimeoutMs(options);
+    if (transactionMs > BROKER_MAX_TRANSACTION_MS) {
+      throw new UsageError(`--retries ${options.retries} with --backoff-ms ${options.backoffMs} can keep one order retrying for ${Math.round(worstCaseBackoffMs(retryPolicyOf(options)) / 1000)} s, longer than an exactly-once transaction may stay open (${BROKER_MAX_TRANSACTION_MS / 1000} s); lower --retries or --backoff-ms, or use --guarantee at-least-once`);
+    }
   }
-  const orderId = flags.orderId === undefined ? undefined : String(flags.orderId);
-  if (orderId === '') throw new UsageError('--order-id must not be empty');
-  return {
-    ...parseCommon(flags, env),
-    dlqTopic: parseTopic('--dlq-topic', flags.dlqTopic, DEFAULTS.dlqTopic),
-    to: flags.to === undefined ? undefined : parseTopic('--to', flags.to, DEFAULTS.topic),
-    group: flags.group === undefined ? DEFAULTS.replayGroup : parseGroup(flags.group),
-    reason: reason as DeadLetterReason | undefined,
-    orderId,
-    limit: flags.limit === undefined ? undefined : parseInteger('--limit', flags.limit, 0, 1, Number.MAX_SAFE_INTEGER),
-    dryRun: flags.dryRun === true,
-    maxReplays: parseInteger('--max-replays', flags.maxReplays, DEFAULTS.maxReplays, 0, 1_000),
-  };
+  return options;
 }
 
-function parseCommon(flags: RawFlags, env: NodeJS.ProcessEnv): CommonOptions {
-  const brokerFlag = typeof flags.broker === 'string' ? flags.broker : undefined;
-  return {
-    brokers: parseBrokers(brokerFlag ?? env.KAFKA_BROKERS ?? DEFAULTS.broker, brokerFlag === undefined && env.KAFKA_BROKERS !== undefined),
-    timeoutMs: parseInteger('--timeout-ms', flags.timeoutMs, DEFAULTS.timeoutMs, 100, 600_000),
-    json: flags.json === true,
-    partitions: parseInteger('--partitions', flags.partitions, DEFAULTS.partitions, 1, 10_000),
-  };
+export function parseDlqTailOptions(raw: RawFlags, env: Env): DlqTailOptions {
+  return parseFlags(dlqTailFlags, raw, env);
+}
+
+export function parseStatsOptions(raw: RawFlags, env: Env): StatsOptions {
+  return parseFlags(statsFlags, raw, env);
+}
+
+export function parseDlqReplayOptions(raw: RawFlags, env: Env): DlqReplayOptions {
+  return parseFlags(dlqReplayFlags, raw, env);
+}
+
+export function retryPolicyOf(options: Pick<ConsumeOptions, 'retries' | 'backoffMs'>): { retries: number; backoffMs: number; maxBackoffMs: number } {
+  return { retries: options.retries, backoffMs: options.backoffMs, maxBackoffMs: MAX_BACKOFF_MS };
+}
+
+/** How long an exactly-once transaction may stay open: a batch's budget, one order's worst retries, one broker round. */
+export function transactionTimeoutMs(options: Pick<ConsumeOptions, 'retries' | 'backoffMs' | 'timeoutMs'>): number {
+  return BATCH_BUDGET_MS + worstCaseBackoffMs(retryPolicyOf(options)) + options.timeoutMs;
+}
+
+export function parseLogLevel(env: Env): LogLevel {
+  const value = env.LOG_LEVEL ?? 'info';
+  const level = LOG_LEVELS.find((known) => known === value);
+  if (level === undefined) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  return level;
 }
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?):(\d{1,5})$/;
@@ -188,29 +266,12 @@ export function parseNumber(flag: string, value: string | boolean, min: number, 
   return number;
 }
 
-function parseSeed(value: string | boolean | undefined): number {
-  // Without --seed every run differs; the seed is reported so a run can be repeated.
-  return value === undefined ? randomInt(0, MAX_SEED) : parseInteger('--seed', value, 0, 0, MAX_SEED);
-}
-
 const KAFKA_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
-function parseTopic(flag: string, value: string | boolean | undefined, fallback: string): string {
-  const name = value === undefined ? fallback : String(value);
+function parseTopic(flag: string, value: string | boolean): string {
+  const name = String(value);
   if (!KAFKA_NAME.test(name) || name === '.' || name === '..') {
     throw new UsageError(`${flag} must be a topic name of 1-249 characters from [a-zA-Z0-9._-], got "${name}"`);
   }
   return name;
-}
-
-function parseGuarantee(value: string | boolean | undefined): Guarantee {
-  if (value === undefined) return DEFAULTS.guarantee;
-  if (value === 'exactly-once' || value === 'at-least-once') return value;
-  throw new UsageError(`--guarantee must be exactly-once or at-least-once, got "${String(value)}"`);
-}
-
-function parseGroup(value: string | boolean | undefined): string {
-  const group = value === undefined ? DEFAULTS.group : String(value).trim();
-  if (group === '') throw new UsageError('--group must not be empty');
-  return group;
 }

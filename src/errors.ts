@@ -1,49 +1,91 @@
-/** Every failure the tool knows about carries a code, whether a retry may help, and the exit code it maps to. */
-export class OrdersError extends Error {
-  readonly code: string;
-  readonly retryable: boolean;
-  readonly exitCode: number;
+/** Every failure the tool reports is one of these; checks read the class or its flags, never the message. */
+export const errorCodes = [
+  'usage', 'broker', 'missing-topic', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
 
-  constructor(code: string, message: string, options: { retryable?: boolean; exitCode?: number; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.retryable = options.retryable ?? false;
-    this.exitCode = options.exitCode ?? 1;
-  }
-}
+/** Each failure carries a code, whether a retry may help, and the exit code it maps to. */
+export abstract class OrdersError extends Error {
+  abstract readonly code: ErrorCode;
+  /** A later attempt may succeed (the broker may come back, a transient failure may pass). */
+  readonly canRetry: boolean = false;
+  readonly exitCode: number = 1;
 
-/** A flag or argument the user can fix; exit code 2 like other Unix tools. */
-export class UsageError extends OrdersError {
-  constructor(message: string) {
-    super('usage', message, { exitCode: 2 });
-  }
-}
-
-/** The broker did not answer in time, or refused the request. */
-export class BrokerError extends OrdersError {
   constructor(message: string, cause?: unknown) {
-    super('broker', message, { cause });
+    super(message, { cause });
+    this.name = new.target.name;
+  }
+}
+
+/** A flag, argument or environment variable the user can fix; exit code 2 like other Unix tools. */
+export class UsageError extends OrdersError {
+  readonly code = 'usage';
+  override readonly exitCode = 2;
+}
+
+/** The broker did not answer in time, or refused the request; the same step may work later. */
+export class BrokerError extends OrdersError {
+  readonly code = 'broker';
+  override readonly canRetry = true;
+}
+
+/** A topic a read-only command needs is not there. */
+export class MissingTopicError extends OrdersError {
+  readonly code = 'missing-topic';
+}
+
+/** Orders the broker did not acknowledge. */
+export class DeliveryError extends OrdersError {
+  readonly code = 'delivery';
+}
+
+/** The group's committed offsets have no matching aggregate: totals built on them would be wrong. */
+export class AggregatesGapError extends OrdersError {
+  readonly code = 'aggregates-gap';
+}
+
+/** Ctrl-C or SIGTERM before the command got going; nothing was done. */
+export class InterruptedError extends OrdersError {
+  readonly code = 'interrupted';
+  override readonly exitCode: number;
+
+  constructor(message: string, signal: NodeJS.Signals | undefined) {
+    super(message);
+    // The shell's convention: 128 + the signal's number.
+    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
   }
 }
 
 /** Bytes that are not a valid Order: no retry can fix them. */
 export class UndecodableError extends OrdersError {
-  constructor(message: string, cause?: unknown) {
-    super('undecodable', message, { cause });
-  }
+  readonly code = 'undecodable';
 }
 
 /** The simulated transient processing failure of `consume --fail-rate`. */
 export class SimulatedFailure extends OrdersError {
+  readonly code = 'simulated-failure';
+  override readonly canRetry = true;
+
   constructor(orderId: string, attempt: number) {
-    super('simulated-failure', `simulated transient failure of order ${orderId} on attempt ${attempt}`, { retryable: true });
+    super(`simulated transient failure of order ${orderId} on attempt ${attempt}`);
   }
+}
+
+/** A bug or a state the tool did not foresee. */
+export class InternalError extends OrdersError {
+  readonly code = 'internal';
+}
+
+/** The exit code for anything thrown: the error's own, else 1. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof OrdersError ? error.exitCode : 1;
 }
 
 /** Reads the message of anything thrown, for one-line error reports; aggregate errors show their parts. */
 export function messageOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const parts = (error as { errors?: unknown }).errors;
-  return Array.isArray(parts) && parts.length > 0 ? `${error.message}: ${parts.map(messageOf).join('; ')}` : error.message;
+  const message = Array.isArray(parts) && parts.length > 0 ? `${error.message}: ${parts.map(messageOf).join('; ')}` : error.message;
+  // One line, whatever the library put in its message.
+  return message.replace(/\s*\n\s*/g, ' ');
 }

@@ -3,16 +3,14 @@ import { pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Order } from './avro/codec.js';
 import type { ConsumeEvents, ConsumeSummary } from './commands/consume.js';
-import type { DlqReplaySummary, ReplayEvent } from './commands/dlq-replay.js';
-import type { DeadLetterView, DlqTailSummary } from './commands/dlq-tail.js';
+import type { DlqReplayEvents, DlqReplaySummary } from './commands/dlq-replay.js';
+import type { DlqTailEvents, DlqTailSummary } from './commands/dlq-tail.js';
 import type { Stats } from './commands/stats.js';
 import type { ProduceEvents, ProduceSummary } from './commands/produce.js';
 import { LineBudget } from './line-budget.js';
+import type { LogLevel } from './config.js';
 import type { Logger } from './logger.js';
 import { average, totalPrice, type Aggregate } from './processing/aggregate.js';
-
-/** Above this many orders, produce shows progress instead of one line per order (JSON always has every order). */
-export const PER_ORDER_LINES_MAX = 1000;
 
 type Write = (line: string) => void;
 
@@ -27,9 +25,13 @@ export function terminal(json: boolean): Terminal {
   return { json, out: (line) => process.stdout.write(`${line}\n`), interactive: process.stderr.isTTY === true && !json };
 }
 
-/** pino on stderr: pretty on a terminal, JSON lines otherwise; LOG_LEVEL picks the level. */
-export function createLogger(interactive: boolean): Logger {
-  const level = process.env.LOG_LEVEL ?? 'info';
+/** Whatever a view keeps running (a spinner, a progress timer) stops here, also when the command fails. */
+export interface View {
+  close(): void;
+}
+
+/** pino on stderr: pretty on a terminal, JSON lines otherwise. */
+export function createLogger(interactive: boolean, level: LogLevel): Logger {
   const destination = interactive ? pretty({ destination: 2, sync: true, ignore: 'pid,hostname' }) : pino.destination({ dest: 2, sync: true });
   return pino({ level, base: undefined }, destination);
 }
@@ -46,21 +48,25 @@ function figuresText(aggregate: Aggregate): string {
   return `total_price=${totalPrice(aggregate).toFixed(2)} count=${aggregate.count} avg=${average(aggregate).toFixed(2)}`;
 }
 
-export interface ProduceView extends ProduceEvents {
+export interface ProduceView extends ProduceEvents, View {
   summary(summary: ProduceSummary, topic: string): void;
 }
 
 export function produceView(term: Terminal, count: number): ProduceView {
-  const eachOrder = term.json || count <= PER_ORDER_LINES_MAX;
-  const spinner: Ora | undefined = !eachOrder && term.interactive ? ora({ text: `sending ${count} orders`, stream: process.stderr }).start() : undefined;
+  // Started with the first progress, so it never spins while the broker is being reached.
+  let spinner: Ora | undefined;
   return {
-    eachOrder,
     sent({ order, partition, offset }) {
       if (term.json) term.out(JSON.stringify({ event: 'sent', ...orderJson(order), partition, offset }));
       else term.out(`Sent order: ${JSON.stringify(orderJson(order))} (partition ${partition}, offset ${offset})`);
     },
     progress(sent) {
-      if (spinner !== undefined) spinner.text = `sent ${sent} of ${count} orders`;
+      if (!term.interactive) return;
+      spinner ??= ora({ stream: process.stderr }).start();
+      spinner.text = `sent ${sent} of ${count} orders`;
+    },
+    close() {
+      spinner?.stop();
     },
     summary(summary, topic) {
       spinner?.stop();
@@ -77,7 +83,7 @@ export function produceView(term: Terminal, count: number): ProduceView {
   };
 }
 
-export interface ConsumeView extends ConsumeEvents {
+export interface ConsumeView extends ConsumeEvents, View {
   summary(summary: ConsumeSummary): void;
 }
 
@@ -121,6 +127,9 @@ export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
       term.out(`Permanent failure (${reason}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage}`);
       term.out(`Moved to DLQ: ${what} (${dlqTopic})`);
     },
+    close() {
+      if (progress !== undefined) clearInterval(progress);
+    },
     summary(summary) {
       if (progress !== undefined) clearInterval(progress);
       const skipped = budget.takeSuppressed();
@@ -134,8 +143,7 @@ export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
   };
 }
 
-export interface DlqTailView {
-  deadLetter(view: DeadLetterView): void;
+export interface DlqTailView extends DlqTailEvents, View {
   summary(summary: DlqTailSummary): void;
 }
 
@@ -152,10 +160,11 @@ export function dlqTailView(term: Terminal, dlqTopic: string): DlqTailView {
         return;
       }
       const payload = order === null ? `undecodable value (base64): ${rawBase64}` : `order ${JSON.stringify(orderJson(order))}`;
-      const originalTime = info.originalTimestamp === '' ? '' : ` at ${new Date(Number(info.originalTimestamp)).toISOString()}`;
+      const known = (value: string | number | null): string => (value === null ? '?' : String(value));
       term.out(`Dead letter ${dlqTopic}/${partition}@${offset}: ${payload}`);
-      term.out(`  reason=${info.reason} attempts=${info.attempts} from ${info.originalTopic}/${info.originalPartition}@${info.originalOffset}${originalTime} failed at ${info.failedAt} by ${info.group}: ${info.errorMessage}`);
+      term.out(`  reason=${known(info.reason)} attempts=${known(info.attempts)} from ${known(info.originalTopic)}/${known(info.originalPartition)}@${known(info.originalOffset)} at ${timeText(info.originalTimestamp)} failed at ${known(info.failedAt)} by ${known(info.group)}: ${known(info.errorMessage)}`);
     },
+    close() {},
     summary({ shown }) {
       if (term.json) term.out(JSON.stringify({ event: 'summary', dead_letters: shown }));
       else term.out(`Shown ${shown} dead letter${shown === 1 ? '' : 's'} from ${dlqTopic}`);
@@ -163,19 +172,27 @@ export function dlqTailView(term: Terminal, dlqTopic: string): DlqTailView {
   };
 }
 
-export function showStats(term: Terminal, result: Stats, byPartition: boolean): void {
-  const partitions = result.partitions.map((p) => ({ partition: p.partition, ...figures(p.aggregate), offset: p.offset }));
-  if (term.json) {
-    term.out(JSON.stringify({ event: 'stats', group: result.group, topic: result.topic, ...figures(result.total), ...(byPartition ? { partitions } : {}) }));
-    return;
-  }
-  term.out(`Group ${result.group} on ${result.topic}: ${figuresText(result.total)} (${result.partitions.length} partition${result.partitions.length === 1 ? '' : 's'} with data)`);
-  if (!byPartition) return;
-  for (const p of result.partitions) term.out(`  partition ${p.partition}: ${figuresText(p.aggregate)} last offset ${p.offset}`);
+export interface StatsView extends View {
+  show(result: Stats): void;
 }
 
-export interface DlqReplayView {
-  replay(event: ReplayEvent): void;
+export function statsView(term: Terminal, byPartition: boolean): StatsView {
+  return {
+    show(result) {
+      const partitions = result.partitions.map((p) => ({ partition: p.partition, ...figures(p.aggregate), offset: p.offset }));
+      if (term.json) {
+        term.out(JSON.stringify({ event: 'stats', group: result.group, topic: result.topic, ...figures(result.total), ...(byPartition ? { partitions } : {}) }));
+        return;
+      }
+      term.out(`Group ${result.group} on ${result.topic}: ${figuresText(result.total)} (${result.partitions.length} partition${result.partitions.length === 1 ? '' : 's'} with data)`);
+      if (!byPartition) return;
+      for (const p of result.partitions) term.out(`  partition ${p.partition}: ${figuresText(p.aggregate)} last offset ${p.offset}`);
+    },
+    close() {},
+  };
+}
+
+export interface DlqReplayView extends DlqReplayEvents, View {
   summary(summary: DlqReplaySummary): void;
 }
 
@@ -186,15 +203,25 @@ export function dlqReplayView(term: Terminal, dryRun: boolean): DlqReplayView {
         term.out(JSON.stringify({ event: action, key, reason, dlq_partition: dlqPartition, dlq_offset: dlqOffset, to, replay_count: replayCount }));
         return;
       }
-      const what = `dead letter p${dlqPartition}@${dlqOffset} (key ${key ?? 'null'}, ${reason})`;
-      if (action === 'replayed') term.out(`Replayed ${what} to ${to}, replay ${replayCount}`);
-      else if (action === 'would-replay') term.out(`Would replay ${what} to ${to}`);
+      const what = `dead letter p${dlqPartition}@${dlqOffset} (key ${key ?? 'null'}, ${reason ?? 'no reason'})`;
+      if (action === 'replayed') term.out(`Replayed ${what} to ${to ?? '?'}, replay ${replayCount}`);
+      else if (action === 'would-replay') term.out(`Would replay ${what} to ${to ?? '?'}`);
+      else if (action === 'skipped-no-topic') term.out(`Skipped ${what}: it names no original topic (give --to)`);
       else term.out(`Skipped ${what}: replayed ${replayCount} times already`);
     },
-    summary({ replayed, wouldReplay, skipped }) {
-      if (term.json) term.out(JSON.stringify({ event: 'summary', replayed, would_replay: wouldReplay, skipped, dry_run: dryRun }));
-      else if (dryRun) term.out(`Dry run: would replay ${wouldReplay}, skip ${skipped}; nothing sent, nothing committed`);
-      else term.out(`Replayed ${replayed} dead letter${replayed === 1 ? '' : 's'}, skipped ${skipped}`);
+    close() {},
+    summary({ replayed, wouldReplay, skipped, noTopic }) {
+      const noTopicText = noTopic > 0 ? `, ${noTopic} without a topic` : '';
+      if (term.json) term.out(JSON.stringify({ event: 'summary', replayed, would_replay: wouldReplay, skipped, no_topic: noTopic, dry_run: dryRun }));
+      else if (dryRun) term.out(`Dry run: would replay ${wouldReplay}, skip ${skipped}${noTopicText}; nothing sent, nothing committed`);
+      else term.out(`Replayed ${replayed} dead letter${replayed === 1 ? '' : 's'}, skipped ${skipped}${noTopicText}`);
     },
   };
+}
+
+// A header written by another tool may hold anything: show a time where it is one, else the text as it is.
+function timeText(timestamp: string | null): string {
+  if (timestamp === null) return '?';
+  const date = /^\d{1,15}$/.test(timestamp) ? new Date(Number(timestamp)) : undefined;
+  return date !== undefined && !Number.isNaN(date.getTime()) ? date.toISOString() : JSON.stringify(timestamp);
 }

@@ -1,92 +1,104 @@
 import type { DlqReplayOptions } from '../config.js';
-import { disconnectAll, ensureTopics, withinTimeout, type KafkaClients } from '../kafka/client.js';
+import { DeliveryError, messageOf } from '../errors.js';
 import { DLQ_QUIET_END_MS, readTopic, type BatchHandler } from '../kafka/reader.js';
-import type { Logger } from '../logger.js';
-import { readDeadLetter, replayCount, replayOf, type SourceRecord } from '../processing/dlq.js';
+import type { SourceRecord } from '../kafka/record.js';
+import type { KafkaSession } from '../kafka/session.js';
+import { readDeadLetter, replayCount, replayOf } from '../processing/dlq.js';
 
 export interface ReplayEvent {
-  action: 'replayed' | 'would-replay' | 'skipped-max-replays';
+  action: 'replayed' | 'would-replay' | 'skipped-max-replays' | 'skipped-no-topic';
   key: string | null;
-  reason: string;
+  reason: string | null;
   dlqPartition: number;
   dlqOffset: string;
-  to: string;
+  /** Where it goes; null when the dead letter names no original topic and --to is not given. */
+  to: string | null;
   /** Replays of this record so far, counting this one when replayed. */
   replayCount: number;
 }
 
-export interface DlqReplayDeps {
-  clients: KafkaClients;
-  logger: Logger;
-  events: { replay(event: ReplayEvent): void };
+export interface DlqReplayEvents {
+  replay(event: ReplayEvent): void;
 }
 
 export interface DlqReplaySummary {
   replayed: number;
   wouldReplay: number;
+  /** Skipped as replayed --max-replays times already. */
   skipped: number;
+  /** Skipped as naming no topic to go back to. */
+  noTopic: number;
 }
 
 /**
  * Sends dead letters back to their original topic (or --to) with their original key, value and headers.
  * Its own consumer group remembers how far it got, so a second run does not replay a dead letter again;
- * letters that do not match the filters are passed by too. --dry-run commits nothing.
+ * letters that do not match the filters are passed by too. --dry-run commits nothing. A send that fails
+ * stops the command with an error; what was replayed before it stays committed.
  */
-export async function dlqReplay(options: DlqReplayOptions, deps: DlqReplayDeps, signal: AbortSignal): Promise<DlqReplaySummary> {
-  const { clients, logger, events } = deps;
-  const admin = clients.admin();
-  const producer = clients.producer();
-  const consumer = clients.consumer(options.group);
-  const summary: DlqReplaySummary = { replayed: 0, wouldReplay: 0, skipped: 0 };
-  const enough = new AbortController();
-  // Partitions are read concurrently: claim a slot of --limit before the await, not after.
+export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession, events: DlqReplayEvents): Promise<DlqReplaySummary> {
+  const summary: DlqReplaySummary = { replayed: 0, wouldReplay: 0, skipped: 0, noTopic: 0 };
+  await session.ensureTopics([options.dlqTopic, ...(options.to === undefined ? [] : [options.to])], options.partitions);
+  const producer = await session.connect(session.producer(), 'producer');
+  const consumer = session.consumer(options.group);
+  const stop = new AbortController();
+  let failure: unknown;
+  // Partitions are read concurrently: a slot of --limit is claimed before the await, and given back if the send fails.
   let claimed = 0;
 
-  const matches = (letter: SourceRecord, reason: string): boolean =>
+  const matches = (letter: SourceRecord, reason: string | null): boolean =>
     (options.reason === undefined || options.reason === reason) && (options.orderId === undefined || letter.key?.toString() === options.orderId);
 
+  // False once the command must stop before this letter.
+  const replayOne = async (letter: SourceRecord): Promise<boolean> => {
+    const info = readDeadLetter(letter.headers);
+    if (!matches(letter, info.reason)) return true;
+    const to = options.to ?? info.originalTopic;
+    const count = replayCount(letter.headers);
+    const base = { key: letter.key?.toString() ?? null, reason: info.reason, dlqPartition: letter.partition, dlqOffset: letter.offset, to };
+    const where = `dead letter ${letter.topic}/${letter.partition}@${letter.offset}`;
+    if (to === null) {
+      session.logger.warn(`${where} has no dlq.original.topic header; skipped (--to names a topic for such letters)`);
+      summary.noTopic++;
+      events.replay({ ...base, action: 'skipped-no-topic', replayCount: count });
+    } else if (count >= options.maxReplays) {
+      session.logger.warn(`${where} was replayed ${count} times already (--max-replays ${options.maxReplays}); skipped`);
+      summary.skipped++;
+      events.replay({ ...base, action: 'skipped-max-replays', replayCount: count });
+    } else if (options.limit !== undefined && claimed >= options.limit) {
+      stop.abort();
+      return false;
+    } else if (options.dryRun) {
+      claimed++;
+      summary.wouldReplay++;
+      events.replay({ ...base, action: 'would-replay', replayCount: count });
+    } else {
+      claimed++;
+      try {
+        await producer.send({ topic: to, messages: [replayOf(letter)] });
+      } catch (error) {
+        claimed--;
+        failure ??= new DeliveryError(`could not replay ${where} to ${to}: ${messageOf(error)}`, error);
+        stop.abort();
+        return false;
+      }
+      summary.replayed++;
+      events.replay({ ...base, action: 'replayed', replayCount: count + 1 });
+    }
+    return true;
+  };
+
+  // Returns what was handled even when a send failed, so that what was replayed is committed.
   const replayBatch: BatchHandler = async (letters, stopping) => {
     let handled = 0;
     for (const letter of letters) {
-      if (stopping()) break;
-      const info = readDeadLetter(letter.headers);
-      if (matches(letter, info.reason)) {
-        const to = options.to ?? info.originalTopic;
-        const count = replayCount(letter.headers);
-        const base = { key: letter.key?.toString() ?? null, reason: info.reason, dlqPartition: letter.partition, dlqOffset: letter.offset, to };
-        if (count >= options.maxReplays) {
-          logger.warn(`dead letter ${letter.topic}/${letter.partition}@${letter.offset} was replayed ${count} times already (--max-replays ${options.maxReplays}); skipped`);
-          summary.skipped++;
-          events.replay({ ...base, action: 'skipped-max-replays', replayCount: count });
-        } else if (options.limit !== undefined && claimed >= options.limit) {
-          enough.abort();
-          break;
-        } else if (options.dryRun) {
-          claimed++;
-          summary.wouldReplay++;
-          events.replay({ ...base, action: 'would-replay', replayCount: count });
-        } else {
-          claimed++;
-          await producer.send({ topic: to, messages: [replayOf(letter)] });
-          summary.replayed++;
-          events.replay({ ...base, action: 'replayed', replayCount: count + 1 });
-        }
-      }
+      if (stopping() || !(await replayOne(letter))) break;
       handled++;
     }
     return handled;
   };
 
-  try {
-    await ensureTopics(clients, admin, [options.dlqTopic, ...(options.to === undefined ? [] : [options.to])], options.partitions);
-    await withinTimeout(clients, 'connecting the producer', producer.connect());
-    await readTopic(
-      clients, admin, consumer,
-      { topic: options.dlqTopic, commit: !options.dryRun, exitAtEnd: true, quietEndMs: DLQ_QUIET_END_MS },
-      replayBatch, logger, AbortSignal.any([signal, enough.signal]),
-    );
-    return summary;
-  } finally {
-    await disconnectAll(logger, consumer, producer, admin);
-  }
+  await readTopic(session, { topic: options.dlqTopic, consumer, commit: !options.dryRun, exitAtEnd: true, quietEndMs: DLQ_QUIET_END_MS, until: stop.signal }, replayBatch);
+  if (failure !== undefined) throw failure;
+  return summary;
 }

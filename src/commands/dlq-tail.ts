@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { decodeOrder, type Order } from '../avro/codec.js';
 import type { DlqTailOptions } from '../config.js';
 import { UndecodableError } from '../errors.js';
-import { disconnectAll, ensureTopics, type KafkaClients } from '../kafka/client.js';
 import { DLQ_QUIET_END_MS, oneByOne, readTopic } from '../kafka/reader.js';
-import type { Logger } from '../logger.js';
-import { readDeadLetter, type DeadLetterInfo, type SourceRecord } from '../processing/dlq.js';
+import type { SourceRecord } from '../kafka/record.js';
+import type { KafkaSession } from '../kafka/session.js';
+import { readDeadLetter, type DeadLetterInfo } from '../processing/dlq.js';
 
 export interface DeadLetterView {
   partition: number;
@@ -18,36 +18,29 @@ export interface DeadLetterView {
   info: DeadLetterInfo;
 }
 
-export interface DlqTailDeps {
-  clients: KafkaClients;
-  logger: Logger;
-  events: { deadLetter(view: DeadLetterView): void };
+export interface DlqTailEvents {
+  deadLetter(view: DeadLetterView): void;
 }
 
 export interface DlqTailSummary {
   shown: number;
 }
 
-/** Shows every dead letter from the beginning; commits nothing, so it never moves anyone's position. */
-export async function dlqTail(options: DlqTailOptions, deps: DlqTailDeps, signal: AbortSignal): Promise<DlqTailSummary> {
-  const { clients, logger, events } = deps;
-  const admin = clients.admin();
-  // A fresh group each run: it starts at the beginning and, with no commits, leaves nothing behind.
-  const consumer = clients.consumer(`orders-dlq-tail-${randomUUID()}`);
-  const summary: DlqTailSummary = { shown: 0 };
+/** The prefix of the throw-away groups dlq-tail reads through. */
+export const DLQ_TAIL_GROUP_PREFIX = 'orders-dlq-tail-';
 
+/** Shows every dead letter from the beginning; commits nothing, so it never moves anyone's position. */
+export async function dlqTail(options: DlqTailOptions, session: KafkaSession, events: DlqTailEvents): Promise<DlqTailSummary> {
+  const summary: DlqTailSummary = { shown: 0 };
+  await session.requireTopics([options.dlqTopic]);
+  // A fresh group each run: it starts at the beginning and, with no commits, leaves nothing behind.
+  const consumer = session.consumer(`${DLQ_TAIL_GROUP_PREFIX}${randomUUID()}`);
   const show = async (record: SourceRecord): Promise<void> => {
     events.deadLetter(viewOf(record));
     summary.shown++;
   };
-
-  try {
-    await ensureTopics(clients, admin, [options.dlqTopic], options.partitions);
-    await readTopic(clients, admin, consumer, { topic: options.dlqTopic, commit: false, exitAtEnd: options.exitAtEnd, quietEndMs: DLQ_QUIET_END_MS }, oneByOne(show, logger), logger, signal);
-    return summary;
-  } finally {
-    await disconnectAll(logger, consumer, admin);
-  }
+  await readTopic(session, { topic: options.dlqTopic, consumer, commit: false, exitAtEnd: options.exitAtEnd, quietEndMs: DLQ_QUIET_END_MS }, oneByOne(show));
+  return summary;
 }
 
 export function viewOf(record: SourceRecord): DeadLetterView {

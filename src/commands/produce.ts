@@ -1,8 +1,7 @@
 import { encodeOrder, type Order } from '../avro/codec.js';
 import type { ProduceOptions } from '../config.js';
 import { messageOf } from '../errors.js';
-import { disconnectAll, ensureTopics, withinTimeout, type KafkaClients, type Producer } from '../kafka/client.js';
-import type { Logger } from '../logger.js';
+import type { KafkaSession, Producer } from '../kafka/session.js';
 import { orderGenerator } from '../orders/generate.js';
 
 export interface SentOrder {
@@ -12,17 +11,10 @@ export interface SentOrder {
 }
 
 export interface ProduceEvents {
-  /** Whether each order's partition and offset is wanted; that costs one send() per order. */
-  readonly eachOrder: boolean;
+  /** With --report each: one order's partition and offset. */
   sent(report: SentOrder): void;
   /** After every acknowledged send, with the number of orders acknowledged so far. */
   progress(sent: number): void;
-}
-
-export interface ProduceDeps {
-  clients: KafkaClients;
-  logger: Logger;
-  events: ProduceEvents;
 }
 
 export interface ProduceSummary {
@@ -41,22 +33,16 @@ const MAX_IN_FLIGHT = 2_000;
 const ORDERS_PER_SEND = 1_000;
 
 /** Produces `count` seeded orders and waits for every delivery report. */
-export async function produce(options: ProduceOptions, deps: ProduceDeps, signal: AbortSignal): Promise<ProduceSummary> {
-  const { clients, logger, events } = deps;
-  const admin = clients.admin();
-  let producer: Producer | undefined;
-  try {
-    await ensureTopics(clients, admin, [options.topic], options.partitions);
-    producer = clients.producer();
-    await withinTimeout(clients, 'connecting the producer', producer.connect());
-    logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
-    return await sendOrders(producer, options, events, signal);
-  } finally {
-    await disconnectAll(logger, producer, admin);
-  }
+export async function produce(options: ProduceOptions, session: KafkaSession, events: ProduceEvents): Promise<ProduceSummary> {
+  await session.ensureTopics([options.topic], options.partitions);
+  const producer = await session.connect(session.producer(), 'producer');
+  session.logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
+  return sendOrders(producer, options, events, session.signal);
 }
 
 async function sendOrders(producer: Producer, options: ProduceOptions, events: ProduceEvents, signal: AbortSignal): Promise<ProduceSummary> {
+  // A report per order needs the partition and offset of each, so one send() per order.
+  const eachOrder = options.report === 'each';
   const nextOrder = orderGenerator(options.seed);
   const started = performance.now();
   let sent = 0;
@@ -73,7 +59,7 @@ async function sendOrders(producer: Producer, options: ProduceOptions, events: P
       });
       sent += orders.length;
       const [report] = reports;
-      if (events.eachOrder && orders[0] !== undefined) {
+      if (eachOrder && orders[0] !== undefined) {
         events.sent({ order: orders[0], partition: report?.partition ?? -1, offset: report?.baseOffset ?? report?.offset ?? '-1' });
       }
       events.progress(sent);
@@ -93,7 +79,7 @@ async function sendOrders(producer: Producer, options: ProduceOptions, events: P
     });
 
   // With a rate, a send holds about 10 ms of orders, so the pace stays even.
-  const perSend = events.eachOrder ? 1 : options.rate === undefined ? ORDERS_PER_SEND : Math.max(1, Math.min(ORDERS_PER_SEND, Math.floor(options.rate / 100)));
+  const perSend = eachOrder ? 1 : options.rate === undefined ? ORDERS_PER_SEND : Math.max(1, Math.min(ORDERS_PER_SEND, Math.floor(options.rate / 100)));
   let requested = 0;
   while (requested < options.count && !signal.aborted) {
     if (options.rate !== undefined) await pace(started, requested, options.rate);

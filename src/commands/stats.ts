@@ -1,7 +1,6 @@
 import type { StatsOptions } from '../config.js';
 import { readSnapshots } from '../kafka/aggregate-store.js';
-import { disconnectAll, ensureTopics, type KafkaClients } from '../kafka/client.js';
-import type { Logger } from '../logger.js';
+import type { KafkaSession } from '../kafka/session.js';
 import { sumAggregates, type Aggregate } from '../processing/aggregate.js';
 import type { PartitionSnapshot } from '../processing/snapshot.js';
 
@@ -14,15 +13,11 @@ export interface Stats {
 }
 
 /** The exact aggregate of a consumer group over all partitions, from the committed snapshots. */
-export async function stats(options: StatsOptions, deps: { clients: KafkaClients; logger: Logger }, signal: AbortSignal): Promise<Stats> {
-  const { clients, logger } = deps;
-  const admin = clients.admin();
-  try {
-    await ensureTopics(clients, admin, [{ topic: options.aggregatesTopic, compacted: true }], options.partitions);
-  } finally {
-    await disconnectAll(logger, admin);
-  }
-  const snapshots = await readSnapshots(clients, options.aggregatesTopic, logger, signal);
+export async function stats(options: StatsOptions, session: KafkaSession): Promise<Stats> {
+  await session.requireTopics([options.aggregatesTopic]);
+  const snapshots = await readSnapshots(session, options.aggregatesTopic);
+  // Stopped half way, the figures would be wrong without saying so.
+  session.throwIfAborted(`reading ${options.aggregatesTopic}`);
   const partitions = [...snapshots.values()]
     .filter((snapshot) => snapshot.group === options.group && snapshot.topic === options.topic)
     .sort((a, b) => a.partition - b.partition);

@@ -1,27 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { BrokerError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { decodeSnapshot, snapshotKey, type PartitionSnapshot } from '../processing/snapshot.js';
-import { disconnectAll, withinTimeout, type KafkaClients } from './client.js';
+import { AggregatesGapError, BrokerError } from '../errors.js';
+import { EMPTY_AGGREGATE, type Aggregate } from '../processing/aggregate.js';
+import { decideRestore, decodeSnapshot, snapshotKey, type PartitionSnapshot, type RestoreDecision } from '../processing/snapshot.js';
 import { oneByOne, readTopic } from './reader.js';
+import type { KafkaSession } from './session.js';
 
 /** Commit markers follow every snapshot, so a quiet partition marks the end of the aggregates topic. */
 const QUIET_END_MS = 500;
 
+/** The prefix of the throw-away groups that read the aggregates topic. */
+export const AGGREGATES_READER_PREFIX = 'orders-aggregates-reader-';
+
 /**
  * Reads the aggregates topic (committed transactions only) from the beginning and keeps the newest
- * snapshot per key: to its end, or until `enough` says it has what it needs.
+ * snapshot per key: to its end, or sooner once `enough` says it has what it needs.
  */
 export async function readSnapshots(
-  clients: KafkaClients,
+  session: KafkaSession,
   aggregatesTopic: string,
-  logger: Logger,
-  signal: AbortSignal,
-  enough?: (snapshots: Map<string, PartitionSnapshot>) => boolean,
+  limits: { enough?: (snapshots: Map<string, PartitionSnapshot>) => boolean; until?: AbortSignal } = {},
 ): Promise<Map<string, PartitionSnapshot>> {
-  const admin = clients.admin();
   // A fresh group each read: starts at the beginning and commits nothing.
-  const consumer = clients.consumer(`orders-aggregates-reader-${randomUUID()}`);
+  const consumer = session.consumer(`${AGGREGATES_READER_PREFIX}${randomUUID()}`);
   const newest = new Map<string, PartitionSnapshot>();
   const done = new AbortController();
   const keep = async (record: { value: Buffer | null }): Promise<void> => {
@@ -30,47 +30,47 @@ export async function readSnapshots(
     const key = snapshotKey(snapshot.group, snapshot.topic, snapshot.partition);
     // Snapshots of one partition only move forward, so the highest offset is the newest.
     if ((newest.get(key)?.offset ?? -2) < snapshot.offset) newest.set(key, snapshot);
-    if (enough?.(newest) === true) done.abort();
+    if (limits.enough?.(newest) === true) done.abort();
   };
-  try {
-    await withinTimeout(clients, 'connecting the admin client', admin.connect());
-    const options = { topic: aggregatesTopic, commit: false, exitAtEnd: enough === undefined, quietEndMs: QUIET_END_MS };
-    await readTopic(clients, admin, consumer, options, oneByOne(keep, logger), logger, AbortSignal.any([signal, done.signal]));
-    return newest;
-  } finally {
-    await disconnectAll(logger, consumer, admin);
-  }
+  const until = AbortSignal.any([done.signal, ...(limits.until === undefined ? [] : [limits.until])]);
+  await readTopic(session, { topic: aggregatesTopic, consumer, commit: false, exitAtEnd: true, quietEndMs: QUIET_END_MS, until }, oneByOne(keep));
+  return newest;
 }
 
 /**
- * The snapshots of `partitions` of (group, topic) that match their committed offsets: a snapshot
- * folded up to offset o goes with committed offset o + 1, as both were written in one transaction.
- * A partition with no committed offset (-1) starts from nothing.
+ * The aggregates of `partitions` of (group, topic) that match the group's committed offsets (-1 for
+ * none: the partition starts from nothing). A committed offset that no snapshot matches is an
+ * AggregatesGapError: totals built on it would silently miss or double orders.
  */
-export async function restoreSnapshots(
-  clients: KafkaClients,
+export async function restoreAggregates(
+  session: KafkaSession,
   aggregatesTopic: string,
   source: { group: string; topic: string },
   committed: Map<number, number>,
-  logger: Logger,
-  signal: AbortSignal,
-): Promise<Map<number, PartitionSnapshot>> {
-  const wanted = [...committed].filter(([, offset]) => offset >= 0);
-  const matching = (snapshots: Map<string, PartitionSnapshot>): Map<number, PartitionSnapshot> => {
-    const found = new Map<number, PartitionSnapshot>();
-    for (const [partition, offset] of wanted) {
-      const snapshot = snapshots.get(snapshotKey(source.group, source.topic, partition));
-      if (snapshot !== undefined && snapshot.offset >= offset - 1) found.set(partition, snapshot);
+): Promise<Map<number, Aggregate>> {
+  const decide = (snapshots: Map<string, PartitionSnapshot>): [number, RestoreDecision][] =>
+    [...committed].map(([partition, offset]) => [partition, decideRestore(offset, snapshots.get(snapshotKey(source.group, source.topic, partition)))]);
+  const gapsIn = (decisions: [number, RestoreDecision][]): [number, string][] =>
+    decisions.flatMap(([partition, decision]) => (decision.kind === 'gap' ? [[partition, decision.detail] as [number, string]] : []));
+
+  for (let read = 1; ; read++) {
+    const deadline = AbortSignal.timeout(session.timeoutMs);
+    const snapshots = await readSnapshots(session, aggregatesTopic, { enough: (found) => gapsIn(decide(found)).length === 0, until: deadline });
+    session.throwIfAborted(`restoring the aggregates of ${source.topic}`);
+    const decisions = decide(snapshots);
+    const gaps = gapsIn(decisions);
+    if (gaps.length === 0) {
+      return new Map(decisions.map(([partition, decision]) => [partition, decision.kind === 'restored' ? decision.aggregate : EMPTY_AGGREGATE]));
     }
-    return found;
-  };
-  if (wanted.length === 0) return new Map();
-  const deadline = AbortSignal.timeout(clients.timeoutMs);
-  const snapshots = await readSnapshots(clients, aggregatesTopic, logger, AbortSignal.any([signal, deadline]), (read) => matching(read).size === wanted.length);
-  const found = matching(snapshots);
-  const missing = wanted.filter(([partition]) => !found.has(partition)).map(([partition]) => partition);
-  if (missing.length > 0 && !signal.aborted) {
-    throw new BrokerError(`no aggregate snapshot in ${aggregatesTopic} within ${clients.timeoutMs} ms matches the committed offsets of ${source.topic} partitions ${missing.join(', ')} (group ${source.group})`);
+    if (deadline.aborted) throw new BrokerError(`could not read ${aggregatesTopic} to its end within ${session.timeoutMs} ms to restore the aggregates of ${source.topic}`);
+    // Read to its end with no match: the newest snapshot's commit marker may have been a moment late; a second read settles it.
+    if (read >= 2) {
+      throw new AggregatesGapError(
+        `group ${source.group} has committed offsets on ${source.topic} that no aggregate in ${aggregatesTopic} matches `
+        + `(${gaps.map(([partition, detail]) => `partition ${partition}: ${detail}`).join('; ')}), so its totals cannot be restored; `
+        + `was it consumed --guarantee at-least-once or with another --aggregates-topic? Consume under a new --group, `
+        + `or delete the group's offsets (kafka-consumer-groups --delete-offsets) to recompute from the start of ${source.topic}`,
+      );
+    }
   }
-  return found;
 }

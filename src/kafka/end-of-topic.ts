@@ -3,7 +3,8 @@
  * each partition's end is its high watermark at start, its position the next offset to read.
  * With `quietMs`, a partition that has been quiet that long also counts as read to its end
  * (transaction markers after the last record keep a position from ever reaching the watermark);
- * before its first record a partition gets `startGraceMs` more, for the first fetch to arrive.
+ * before its first record a partition gets `startGraceMs` more, for the first fetch to arrive. A partition
+ * stuck on a record that could not be handled is never quiet: it has data left.
  */
 export class EndOfTopic {
   private readonly ends: Map<number, number>;
@@ -12,6 +13,8 @@ export class EndOfTopic {
   private readonly seenRecords = new Set<number>();
   private readonly positions = new Map<number, number>();
   private readonly lastProgress = new Map<number, number>();
+  // Partitions whose next record could not be handled yet: quiet there means stuck, not done.
+  private readonly stuckAt = new Set<number>();
 
   constructor(ends: Map<number, number>, quietMs?: number, startGraceMs = 2_000) {
     this.ends = ends;
@@ -34,6 +37,12 @@ export class EndOfTopic {
     this.positions.set(partition, Math.max(offset + 1, this.positions.get(partition) ?? 0));
     this.lastProgress.set(partition, now);
     this.seenRecords.add(partition);
+    this.stuckAt.delete(partition);
+  }
+
+  /** A record of `partition` was delivered but not handled; it is read again, and until then the partition is not at its end. */
+  stuck(partition: number): void {
+    this.stuckAt.add(partition);
   }
 
   /** True when every given partition has been read up to its end; false while any position is unknown. */
@@ -43,7 +52,7 @@ export class EndOfTopic {
       const position = this.positions.get(partition);
       if (position === undefined) return false;
       if (position >= (this.ends.get(partition) ?? 0)) return true;
-      if (this.quietMs === undefined) return false;
+      if (this.quietMs === undefined || this.stuckAt.has(partition)) return false;
       const quietFor = this.quietMs + (this.seenRecords.has(partition) ? 0 : this.startGraceMs);
       return now - (this.lastProgress.get(partition) ?? now) >= quietFor;
     });

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Headers, SourceRecord } from '../processing/dlq.js';
-import { committedOffset, withinTimeout, type Admin, type Consumer, type KafkaClients } from './client.js';
 import { EndOfTopic } from './end-of-topic.js';
+import type { Headers, SourceRecord } from './record.js';
+import { committedOffset, type Consumer, type KafkaSession, type LogRange } from './session.js';
 
 export interface ReadOptions {
   topic: string;
+  /** Made by the session; readTopic connects, subscribes and disconnects it. */
+  consumer: Consumer;
   /** Commit each partition's position after each batch; false where a transaction or librdkafka commits it, or nobody may. */
   commit: boolean;
   exitAtEnd: boolean;
@@ -17,33 +18,33 @@ export interface ReadOptions {
   quietEndMs?: number;
   /** Partitions handled at once; 1 means one batch at a time (one transaction per batch). */
   concurrency?: number;
+  /** Stops the read like Ctrl-C does, e.g. once a handler has what it needs. */
+  until?: AbortSignal;
+  /** Called once reading stops, before the consumer leaves its group (and so before its last revoke). */
+  onStop?: () => void;
 }
 
-/** Handles a batch of one partition's records in order; returns how many (from the first) were handled. The rest are read again. */
+/**
+ * Handles a batch of one partition's records in order; returns how many (from the first) were handled,
+ * and the rest are read again. Throwing fails the whole read: the command stops with that error.
+ */
 export type BatchHandler = (records: SourceRecord[], stopping: () => boolean) => Promise<number>;
 
-/** Handles one record; throwing leaves it and the rest of its batch to be read again. */
+/** Handles one record; throwing fails the read. */
 export type RecordHandler = (record: SourceRecord) => Promise<void>;
 
 // Dead letters are written in transactions (exactly-once consume), whose commit markers follow the last record.
 export const DLQ_QUIET_END_MS = 1_000;
 
 const END_CHECK_MS = 100;
-const REDELIVERY_PAUSE_MS = 500;
 
-/** A batch handler that handles records one by one, stopping at the first failure. */
-export function oneByOne(handle: RecordHandler, logger: Logger): BatchHandler {
+/** A batch handler that handles records one by one, in order. */
+export function oneByOne(handle: RecordHandler): BatchHandler {
   return async (records, stopping) => {
     let handled = 0;
     for (const record of records) {
       if (stopping()) break;
-      try {
-        await handle(record);
-      } catch (error) {
-        logger.warn(`record ${record.topic}/${record.partition}@${record.offset} will be read again: ${messageOf(error)}`);
-        await sleep(REDELIVERY_PAUSE_MS);
-        break;
-      }
+      await handle(record);
       handled++;
     }
     return handled;
@@ -51,23 +52,18 @@ export function oneByOne(handle: RecordHandler, logger: Logger): BatchHandler {
 }
 
 /**
- * Reads `topic` in partition order until the signal aborts or (with exitAtEnd) every assigned
- * partition is at its end. Positions advance only past handled records.
+ * Reads `topic` in partition order until Ctrl-C, `until`, a failed handler or (with exitAtEnd) every
+ * assigned partition is at its end. Positions advance only past handled records.
  */
-export async function readTopic(
-  clients: KafkaClients,
-  admin: Admin,
-  consumer: Consumer,
-  options: ReadOptions,
-  handle: BatchHandler,
-  logger: Logger,
-  signal: AbortSignal,
-): Promise<void> {
-  const offsets = await topicOffsets(clients, admin, options.topic);
+export async function readTopic(session: KafkaSession, options: ReadOptions, handle: BatchHandler): Promise<void> {
+  const { consumer, topic } = options;
+  const offsets = await session.topicOffsets(topic);
   const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])), options.quietEndMs);
-  await withinTimeout(clients, 'connecting the consumer', consumer.connect());
-  await withinTimeout(clients, `subscribing to ${options.topic}`, consumer.subscribe({ topics: [options.topic] }));
-  let stopping = false;
+  await session.connect(consumer, 'consumer');
+  await session.step(`subscribing to ${topic}`, () => consumer.subscribe({ topics: [topic] }));
+  const stop = new AbortController();
+  const stopped = AbortSignal.any([session.signal, stop.signal, ...(options.until === undefined ? [] : [options.until])]);
+  let failure: { error: unknown } | undefined;
 
   await consumer.run({
     eachBatchAutoResolve: false,
@@ -82,47 +78,44 @@ export async function readTopic(
         value: message.value,
         headers: (message.headers ?? {}) as Headers,
       }));
-      const handled = await handle(records, () => stopping || isStale());
+      const stopping = (): boolean => stopped.aborted || isStale();
+      let handled: number;
+      try {
+        handled = await handle(records, stopping);
+      } catch (error) {
+        // Not the client's to retry: the command fails with this error once the consumer is closed.
+        failure ??= { error };
+        stop.abort();
+        return;
+      }
+      // Records left over without a stop were not handled: the partition is not at its end, however quiet.
+      if (handled < records.length && !stopping()) position.stuck(batch.partition);
       const last = records[handled - 1];
       if (last === undefined) return;
       resolveOffset(last.offset);
       position.consumed(batch.partition, Number(last.offset));
-      if (options.commit) await commit(consumer, options.topic, batch.partition, Number(last.offset) + 1, logger);
+      if (options.commit) await commit(session, consumer, topic, batch.partition, Number(last.offset) + 1);
     },
   });
 
-  const stop = new AbortController();
-  const forward = (): void => stop.abort();
-  signal.addEventListener('abort', forward, { once: true });
   try {
-    const atEnd = options.exitAtEnd ? waitForEnd(consumer, options.topic, offsets, position, stop.signal) : new Promise<void>(() => {});
-    await Promise.race([atEnd, aborted(stop.signal)]);
+    if (options.exitAtEnd) await waitForEnd(consumer, topic, offsets, position, stopped);
+    else await aborted(stopped);
   } finally {
-    signal.removeEventListener('abort', forward);
     stop.abort();
+    options.onStop?.();
+    // disconnect waits for the batches in progress, so their commits land before we return.
+    await consumer.disconnect();
   }
-  stopping = true;
-  // disconnect waits for the batches in progress, so their commits land before we return.
-  await consumer.disconnect();
+  if (failure !== undefined) throw failure.error;
 }
 
-interface LogRange {
-  low: number;
-  high: number;
-}
-
-/** Log start and high watermark of every partition of `topic`, read once at start. */
-async function topicOffsets(clients: KafkaClients, admin: Admin, topic: string): Promise<Map<number, LogRange>> {
-  const offsets = await withinTimeout(clients, `reading the offsets of ${topic}`, admin.fetchTopicOffsets(topic));
-  return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));
-}
-
-async function commit(consumer: Consumer, topic: string, partition: number, offset: number, logger: Logger): Promise<void> {
+async function commit(session: KafkaSession, consumer: Consumer, topic: string, partition: number, offset: number): Promise<void> {
   try {
     await consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
   } catch (error) {
     // Not fatal: the records are read again after a restart, which at-least-once allows.
-    logger.warn(`commit of ${topic}/${partition}@${offset} failed: ${messageOf(error)}`);
+    session.logger.warn(`commit of ${topic}/${partition}@${offset} failed: ${messageOf(error)}`);
   }
 }
 
@@ -138,11 +131,12 @@ async function waitForEnd(consumer: Consumer, topic: string, offsets: Map<number
       }
     }
     if (position.reached(assigned)) return;
-    await sleep(END_CHECK_MS);
+    await sleep(END_CHECK_MS, undefined, { signal }).catch(() => undefined);
   }
 }
 
-function aborted(signal: AbortSignal): Promise<void> {
+/** Resolves once `signal` aborts, also when it already has. */
+export function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { withinTimeout, type KafkaClients, type Producer } from './client.js';
+import type { KafkaSession, Producer } from './session.js';
 
 /** The flags librdkafka puts on transactional errors. */
 interface TransactionError {
@@ -18,22 +17,13 @@ const COMMIT_TRIES = 5;
  */
 export class Transactions {
   private producer: Producer | undefined;
-  private readonly clients: KafkaClients;
-  private readonly transactionalId: string;
-  private readonly timeoutMs: number;
-  private readonly logger: Logger;
 
-  constructor(clients: KafkaClients, transactionalId: string, timeoutMs: number, logger: Logger) {
-    this.clients = clients;
-    this.transactionalId = transactionalId;
-    this.timeoutMs = timeoutMs;
-    this.logger = logger;
-  }
+  constructor(private readonly session: KafkaSession, private readonly transactionalId: string, private readonly timeoutMs: number) {}
 
   async connect(): Promise<void> {
-    const producer = this.clients.transactionalProducer(this.transactionalId, this.timeoutMs);
+    const producer = this.session.transactionalProducer(this.transactionalId, this.timeoutMs);
     // connect() also runs initTransactions, which fences any earlier producer with this id.
-    await withinTimeout(this.clients, 'starting the transactional producer', producer.connect());
+    await this.session.connect(producer, 'transactional producer');
     this.producer = producer;
   }
 
@@ -52,11 +42,6 @@ export class Transactions {
     }
   }
 
-  async disconnect(): Promise<void> {
-    await this.producer?.disconnect();
-    this.producer = undefined;
-  }
-
   // A commit that timed out (e.g. the broker is restarting) may be retried as it is.
   private async commit(producer: Producer): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -64,7 +49,7 @@ export class Transactions {
         return await producer.commit();
       } catch (error) {
         if (!(error as TransactionError).retriable || attempt === COMMIT_TRIES) throw error;
-        this.logger.warn(`transaction commit failed, retrying: ${messageOf(error)}`);
+        this.session.logger.warn(`transaction commit failed, retrying: ${messageOf(error)}`);
         await sleep(500 * attempt);
       }
     }
@@ -76,7 +61,7 @@ export class Transactions {
         if (producer.isActive()) await producer.abort();
         return;
       } catch (abortError) {
-        this.logger.warn(`transaction abort failed, starting a new producer: ${messageOf(abortError)}`);
+        this.session.logger.warn(`transaction abort failed, starting a new producer: ${messageOf(abortError)}`);
       }
     }
     await producer.disconnect().catch(() => {});

@@ -1,19 +1,7 @@
+import { headerText, type Headers, type SourceRecord } from '../kafka/record.js';
+
 /** Why an order ended in the dead-letter topic. */
 export type DeadLetterReason = 'retries-exhausted' | 'undecodable' | 'non-retryable';
-
-export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
-export type Headers = Record<string, HeaderValue>;
-
-/** A consumed record as it came from Kafka, before any decoding. */
-export interface SourceRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Headers;
-}
 
 export interface FailureContext {
   group: string;
@@ -29,17 +17,18 @@ export interface DeadLetterRecord {
   headers: Headers;
 }
 
-/** What a dead letter's headers say about how it got there. */
+/** What a dead letter's headers say about how it got there; null where a header is missing or malformed. */
 export interface DeadLetterInfo {
-  originalTopic: string;
-  originalPartition: number;
-  originalOffset: string;
-  originalTimestamp: string;
-  group: string;
-  attempts: number;
-  reason: string;
-  errorMessage: string;
-  failedAt: string;
+  originalTopic: string | null;
+  originalPartition: number | null;
+  originalOffset: string | null;
+  /** Milliseconds since the epoch as text, as Kafka gives a record's timestamp. */
+  originalTimestamp: string | null;
+  group: string | null;
+  attempts: number | null;
+  reason: string | null;
+  errorMessage: string | null;
+  failedAt: string | null;
 }
 
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = ['retries-exhausted', 'undecodable', 'non-retryable'];
@@ -88,23 +77,31 @@ export function deadLetter(record: SourceRecord, context: FailureContext): DeadL
 }
 
 export function readDeadLetter(headers: Headers): DeadLetterInfo {
-  const text = (name: string): string => headerText(headers[name]);
+  const text = (name: string): string | null => {
+    const value = headerText(headers[name]);
+    return value === '' ? null : value;
+  };
   return {
     originalTopic: text(DLQ_HEADER.originalTopic),
-    originalPartition: Number(text(DLQ_HEADER.originalPartition)),
+    originalPartition: wholeNumber(text(DLQ_HEADER.originalPartition)),
     originalOffset: text(DLQ_HEADER.originalOffset),
     originalTimestamp: text(DLQ_HEADER.originalTimestamp),
     group: text(DLQ_HEADER.group),
-    attempts: Number(text(DLQ_HEADER.attempts)),
-    reason: text(DLQ_HEADER.reason) || 'unknown',
+    attempts: wholeNumber(text(DLQ_HEADER.attempts)),
+    reason: text(DLQ_HEADER.reason),
     errorMessage: text(DLQ_HEADER.errorMessage),
     failedAt: text(DLQ_HEADER.failedAt),
   };
 }
 
 export function replayCount(headers: Headers): number {
-  const count = Number(headerText(headers[REPLAY_COUNT_HEADER]));
-  return Number.isSafeInteger(count) && count > 0 ? count : 0;
+  return wholeNumber(headerText(headers[REPLAY_COUNT_HEADER])) ?? 0;
+}
+
+// Number('') is 0 and Number('1e3') is 1000: only plain digits count.
+function wholeNumber(text: string | null): number | null {
+  if (text === null || !/^\d{1,15}$/.test(text.trim())) return null;
+  return Number(text.trim());
 }
 
 /** The record to send back: original key, value and headers, without the dead-letter context, one replay more. */
@@ -115,10 +112,4 @@ export function replayOf(letter: { key: Buffer | null; value: Buffer | null; hea
   }
   headers[REPLAY_COUNT_HEADER] = String(replayCount(letter.headers) + 1);
   return { key: letter.key, value: sameValue(letter.value), headers };
-}
-
-// Kafka allows a header name more than once; the last value is the one that counts.
-function headerText(value: HeaderValue): string {
-  const last = Array.isArray(value) ? value[value.length - 1] : value;
-  return last === undefined ? '' : last.toString();
 }

@@ -1,4 +1,4 @@
-import { OrdersError } from '../errors.js';
+import { OrdersError, UndecodableError } from '../errors.js';
 import type { DeadLetterReason } from './dlq.js';
 
 export interface RetryPolicy {
@@ -15,8 +15,8 @@ export type RetryDecision =
 
 /** What to do after `attempt` (1-based) failed with `error`. Reads the error's flags, never its text. */
 export function decideRetry(policy: RetryPolicy, error: unknown, attempt: number, random: () => number = Math.random): RetryDecision {
-  if (error instanceof OrdersError && error.code === 'undecodable') return { action: 'dead-letter', reason: 'undecodable' };
-  if (!(error instanceof OrdersError) || !error.retryable) return { action: 'dead-letter', reason: 'non-retryable' };
+  if (error instanceof UndecodableError) return { action: 'dead-letter', reason: 'undecodable' };
+  if (!(error instanceof OrdersError) || !error.canRetry) return { action: 'dead-letter', reason: 'non-retryable' };
   if (attempt > policy.retries) return { action: 'dead-letter', reason: 'retries-exhausted' };
   return { action: 'retry', delayMs: backoffDelay(policy, attempt, random) };
 }

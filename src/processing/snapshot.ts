@@ -42,3 +42,21 @@ export function decodeSnapshot(value: Buffer | null): PartitionSnapshot | undefi
   if (![partition, totalCents, count, offset].every(Number.isSafeInteger)) return undefined;
   return { group, topic, partition: partition as number, aggregate: { totalCents: totalCents as number, count: count as number }, offset: offset as number };
 }
+
+export type RestoreDecision =
+  | { kind: 'fresh' }
+  | { kind: 'restored'; aggregate: Aggregate }
+  | { kind: 'gap'; detail: string };
+
+/**
+ * Where a partition's aggregate starts, given the group's committed offset (-1 for none) and the newest
+ * snapshot: a snapshot folded up to offset o goes only with committed offset o + 1, as both were written
+ * in one transaction. Anything else is a gap that no total may be built on.
+ */
+export function decideRestore(committed: number, snapshot: PartitionSnapshot | undefined): RestoreDecision {
+  // Nothing committed: the partition is read from its start, so the total starts from nothing.
+  if (committed < 0) return { kind: 'fresh' };
+  if (snapshot === undefined) return { kind: 'gap', detail: `offset ${committed} committed, no aggregate snapshot` };
+  if (snapshot.offset + 1 !== committed) return { kind: 'gap', detail: `offset ${committed} committed, snapshot folded up to offset ${snapshot.offset}` };
+  return { kind: 'restored', aggregate: snapshot.aggregate };
+}

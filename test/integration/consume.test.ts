@@ -12,7 +12,7 @@ function names(prefix: string): Names {
 }
 
 async function produceOrders(topic: string, count: number, seed: number): Promise<JsonEvent[]> {
-  const run = await runOrders(['produce', '--topic', topic, '--count', String(count), '--seed', String(seed), '--json']);
+  const run = await runOrders(['produce', '--topic', topic, '--count', String(count), '--seed', String(seed), '--json', '--report', 'each']);
   assert.equal(run.code, 0, run.stderr);
   const sent = jsonLines(run.stdout).filter((event) => event.event === 'sent');
   assert.equal(sent.length, count);

@@ -4,7 +4,7 @@ import { failsAttempt } from '../../src/processing/simulated-failure.js';
 import { OrdersProcess, jsonLines, readAll, runOrders, uniqueName } from '../helpers.js';
 
 async function produceIds(topic: string, count: number, seed: number): Promise<string[]> {
-  const run = await runOrders(['produce', '--topic', topic, '--count', String(count), '--seed', String(seed), '--json']);
+  const run = await runOrders(['produce', '--topic', topic, '--count', String(count), '--seed', String(seed), '--json', '--report', 'each']);
   assert.equal(run.code, 0, run.stderr);
   return jsonLines(run.stdout).filter((event) => event.event === 'sent').map((event) => String(event.orderId));
 }

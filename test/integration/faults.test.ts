@@ -30,7 +30,7 @@ function consumeFlags(n: Names, seed: number, broker?: string): string[] {
 }
 
 async function produceOrders(n: Names, count: number, seed: number, extra: string[] = []): Promise<JsonEvent[]> {
-  const run = await runOrders(['produce', '--topic', n.topic, '--count', String(count), '--seed', String(seed), '--json', ...extra], { timeoutMs: 300_000 });
+  const run = await runOrders(['produce', '--topic', n.topic, '--count', String(count), '--seed', String(seed), '--json', '--report', 'each', ...extra], { timeoutMs: 300_000 });
   assert.equal(run.code, 0, run.stderr);
   return jsonLines(run.stdout).filter((event) => event.event === 'sent');
 }

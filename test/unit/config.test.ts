@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBrokers, parseConsumeOptions, parseDlqTailOptions, parseProduceOptions } from '../../src/config.js';
+import { BROKER_MAX_TRANSACTION_MS, parseBrokers, parseConsumeOptions, parseDlqTailOptions, parseProduceOptions, transactionTimeoutMs } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
 
 const usage = (message: RegExp) => (error: unknown) => error instanceof UsageError && message.test(error.message);
@@ -11,14 +11,14 @@ describe('flag validation', () => {
     assert.deepEqual({ ...options, seed: 0 }, {
       brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3,
       topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once',
-      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, exitAtEnd: false,
+      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, exitAtEnd: false, logLevel: 'info',
     });
     assert.ok(Number.isInteger(options.seed));
   });
 
   it('takes --broker over KAFKA_BROKERS over the default', () => {
     assert.deepEqual(parseProduceOptions({}, { KAFKA_BROKERS: 'k1:9092,k2:9093' }).brokers, ['k1:9092', 'k2:9093']);
-    assert.deepEqual(parseProduceOptions({ broker: 'b:1' }, { KAFKA_BROKERS: 'k1:9092' }).brokers, ['b:1']);
+    assert.deepEqual(parseProduceOptions({ brokers: 'b:1' }, { KAFKA_BROKERS: 'k1:9092' }).brokers, ['b:1']);
   });
 
   it('rejects malformed broker lists, naming the source', () => {
@@ -56,5 +56,27 @@ describe('flag validation', () => {
     assert.throws(() => parseConsumeOptions({ group: '  ' }, {}), usage(/^--group must not be empty/));
     assert.throws(() => parseConsumeOptions({ guarantee: 'maybe' }, {}), usage(/^--guarantee must be exactly-once or at-least-once, got "maybe"$/));
     assert.equal(parseConsumeOptions({ guarantee: 'at-least-once' }, {}).guarantee, 'at-least-once');
+  });
+
+  it('refuses LOG_LEVEL values pino does not know, naming the allowed ones (defect 7)', () => {
+    assert.equal(parseProduceOptions({}, { LOG_LEVEL: 'debug' }).logLevel, 'debug');
+    assert.throws(() => parseProduceOptions({}, { LOG_LEVEL: 'verbose' }), usage(/^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/));
+  });
+
+  it('refuses retries that would hold an exactly-once transaction open longer than the broker allows (defect 6)', () => {
+    assert.throws(() => parseConsumeOptions({ retries: '100', backoffMs: '60000' }, {}), usage(/^--retries 100 with --backoff-ms 60000 can keep one order retrying for \d+ s, longer than an exactly-once transaction may stay open \(900 s\)/));
+    // The same flags are fine where no transaction is open.
+    assert.equal(parseConsumeOptions({ retries: '100', backoffMs: '60000', guarantee: 'at-least-once' }, {}).retries, 100);
+    // Every accepted combination fits: the largest that passes is within the broker's limit.
+    const options = parseConsumeOptions({ retries: '29', backoffMs: '60000', timeoutMs: '10000' }, {});
+    assert.ok(transactionTimeoutMs(options) <= BROKER_MAX_TRANSACTION_MS);
+  });
+
+  it('reports every order with --report each, also past 1,000 orders, and only totals with --report summary', () => {
+    assert.equal(parseProduceOptions({ count: '1000' }, {}).report, 'each');
+    assert.equal(parseProduceOptions({ count: '1001' }, {}).report, 'summary');
+    assert.equal(parseProduceOptions({ count: '5000', report: 'each' }, {}).report, 'each');
+    assert.equal(parseProduceOptions({ count: '5', report: 'summary' }, {}).report, 'summary');
+    assert.throws(() => parseProduceOptions({ report: 'all' }, {}), usage(/^--report must be one of each, summary, got "all"$/));
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DLQ_HEADER, deadLetter, readDeadLetter, type SourceRecord } from '../../src/processing/dlq.js';
+import type { SourceRecord } from '../../src/kafka/record.js';
+import { DLQ_HEADER, deadLetter, readDeadLetter, replayCount } from '../../src/processing/dlq.js';
 
 const record: SourceRecord = {
   topic: 'orders', partition: 2, offset: '41', timestamp: '1700000000000',
@@ -34,6 +35,15 @@ describe('dead letters', () => {
       originalTopic: 'orders', originalPartition: 2, originalOffset: '41', originalTimestamp: '1700000000000',
       group: 'g', attempts: 1, reason: 'undecodable', errorMessage: 'bad bytes', failedAt: '2026-01-02T03:04:05.000Z',
     });
+  });
+
+  it('read a missing or malformed header as null, never as 0 (defect 4)', () => {
+    assert.deepEqual(readDeadLetter({ [DLQ_HEADER.reason]: 'undecodable', [DLQ_HEADER.attempts]: '', [DLQ_HEADER.originalPartition]: '1e3' }), {
+      originalTopic: null, originalPartition: null, originalOffset: null, originalTimestamp: null,
+      group: null, attempts: null, reason: 'undecodable', errorMessage: null, failedAt: null,
+    });
+    assert.equal(readDeadLetter({ [DLQ_HEADER.attempts]: ['1', Buffer.from('4')] }).attempts, 4);
+    assert.equal(replayCount({ 'dlq.replay.count': 'x' }), 0);
   });
 
   it('replace stale dlq headers of a record that was dead-lettered before', () => {

@@ -47,4 +47,14 @@ describe('end of a transactional topic', () => {
     assert.equal(end.reached([0], 2999), false);
     assert.equal(end.reached([0], 3000), true);
   });
+
+  it('never counts a partition stuck on a record it could not handle as at its end, however quiet (defect 3)', () => {
+    const end = new EndOfTopic(new Map([[0, 10]]), 1000, 0);
+    end.consumed(0, 3, 0);
+    end.stuck(0);
+    assert.equal(end.reached([0], 1e12), false);
+    // Once the record is handled the partition moves on, and quiet means done again.
+    end.consumed(0, 4, 5_000);
+    assert.equal(end.reached([0], 6_000), true);
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OrdersError, SimulatedFailure, UndecodableError } from '../../src/errors.js';
+import { InternalError, SimulatedFailure, UndecodableError } from '../../src/errors.js';
 import { backoffDelay, decideRetry, type RetryPolicy } from '../../src/processing/retry.js';
 
 const policy: RetryPolicy = { retries: 2, backoffMs: 100, maxBackoffMs: 1000 };
@@ -19,7 +19,7 @@ describe('retry policy', () => {
 
   it('never retries undecodable records or non-retryable errors', () => {
     assert.deepEqual(decideRetry(policy, new UndecodableError('bad'), 1), { action: 'dead-letter', reason: 'undecodable' });
-    assert.deepEqual(decideRetry(policy, new OrdersError('bug', 'no'), 1), { action: 'dead-letter', reason: 'non-retryable' });
+    assert.deepEqual(decideRetry(policy, new InternalError('no'), 1), { action: 'dead-letter', reason: 'non-retryable' });
     assert.deepEqual(decideRetry(policy, new TypeError('boom'), 1), { action: 'dead-letter', reason: 'non-retryable' });
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeSnapshot, encodeSnapshot, snapshotKey, type PartitionSnapshot } from '../../src/processing/snapshot.js';
+import { decideRestore, decodeSnapshot, encodeSnapshot, snapshotKey, type PartitionSnapshot } from '../../src/processing/snapshot.js';
 
 const snapshot: PartitionSnapshot = { group: 'g/1', topic: 'orders', partition: 2, aggregate: { totalCents: 123_456, count: 7 }, offset: 41 };
 
@@ -22,5 +22,27 @@ describe('aggregate snapshots', () => {
     for (const bad of [null, Buffer.from('nope'), Buffer.from('[]'), Buffer.from('{"group":"g","topic":"t","partition":0,"total_cents":1.5,"count":1,"offset":0}')]) {
       assert.equal(decodeSnapshot(bad), undefined);
     }
+  });
+});
+
+describe('restoring from a snapshot', () => {
+  const snapshot = (offset: number) => ({ group: 'g', topic: 't', partition: 0, aggregate: { totalCents: 100, count: 1 }, offset });
+
+  it('starts from nothing where the group committed nothing', () => {
+    assert.deepEqual(decideRestore(-1, undefined), { kind: 'fresh' });
+    assert.deepEqual(decideRestore(-1, snapshot(4)), { kind: 'fresh' });
+  });
+
+  it('takes only the snapshot written with the committed offset', () => {
+    assert.deepEqual(decideRestore(5, snapshot(4)), { kind: 'restored', aggregate: { totalCents: 100, count: 1 } });
+  });
+
+  it('calls offsets without a snapshot a gap (defect 1)', () => {
+    assert.deepEqual(decideRestore(5, undefined), { kind: 'gap', detail: 'offset 5 committed, no aggregate snapshot' });
+  });
+
+  it('calls a snapshot newer or older than the committed offset a gap (defect 10)', () => {
+    assert.deepEqual(decideRestore(5, snapshot(9)), { kind: 'gap', detail: 'offset 5 committed, snapshot folded up to offset 9' });
+    assert.deepEqual(decideRestore(5, snapshot(2)), { kind: 'gap', detail: 'offset 5 committed, snapshot folded up to offset 2' });
   });
 });

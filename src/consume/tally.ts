@@ -1,0 +1,76 @@
+import type { Order } from '../avro/codec.js';
+import { messageOf } from '../errors.js';
+import type { SourceRecord } from '../kafka/record.js';
+import { EMPTY_AGGREGATE, type Aggregate } from '../processing/aggregate.js';
+import type { DeadLetterReason } from '../processing/dlq.js';
+import type { Outcome } from '../processing/process-record.js';
+
+export interface ProcessedOrder {
+  order: Order;
+  partition: number;
+  offset: string;
+  attempts: number;
+  /** Over the partitions this consumer owns. */
+  aggregate: Aggregate;
+  /** From the order's createdAt to the end of its processing. */
+  latencyMs: number;
+}
+
+export interface RetryNotice {
+  orderId: string;
+  partition: number;
+  offset: string;
+  attempt: number;
+  delayMs: number;
+  errorMessage: string;
+}
+
+export interface DeadLetteredOrder {
+  orderId: string | null;
+  partition: number;
+  offset: string;
+  reason: DeadLetterReason;
+  attempts: number;
+  errorMessage: string;
+}
+
+export interface ConsumeEvents {
+  processed(result: ProcessedOrder): void;
+  retrying(notice: RetryNotice): void;
+  deadLettered(result: DeadLetteredOrder): void;
+}
+
+export interface ConsumeSummary {
+  processed: number;
+  succeeded: number;
+  deadLettered: number;
+  /** Over the partitions this consumer owned at the end, including what earlier runs folded in (exactly-once). */
+  aggregate: Aggregate;
+  seed: number;
+}
+
+/** Counts outcomes once they are durable and tells the events; the one owner of the summary's counts. */
+export class Tally {
+  private processed = 0;
+  private succeeded = 0;
+  private deadLettered = 0;
+
+  constructor(private readonly events: ConsumeEvents) {}
+
+  /** `total` is the owned partitions' aggregate after this outcome. */
+  record(record: SourceRecord, outcome: Outcome, total: Aggregate): void {
+    this.processed++;
+    if (outcome.kind === 'processed') {
+      this.succeeded++;
+      const { order, attempts } = outcome;
+      this.events.processed({ order, partition: record.partition, offset: record.offset, attempts, aggregate: total, latencyMs: Date.now() - order.createdAt });
+    } else {
+      this.deadLettered++;
+      this.events.deadLettered({ orderId: outcome.orderId, partition: record.partition, offset: record.offset, reason: outcome.reason, attempts: outcome.attempts, errorMessage: messageOf(outcome.error) });
+    }
+  }
+
+  summary(aggregate: Aggregate = EMPTY_AGGREGATE, seed: number): ConsumeSummary {
+    return { processed: this.processed, succeeded: this.succeeded, deadLettered: this.deadLettered, aggregate, seed };
+  }
+}
