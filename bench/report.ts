@@ -1,6 +1,7 @@
 import type { CodecFigures } from './codec.js';
+import type { Machine } from './machine.js';
 import type { Latency, Throughput } from './phases.js';
-import type { Machine, Settings } from './run.js';
+import type { Settings } from './settings.js';
 import { median } from './stats.js';
 
 export interface Rounds {
