@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import type { Admin } from '../src/kafka/client.js';
+import type { Admin } from './admin.js';
 import { mismatch, type Payload } from './payload.js';
 import { cpuSecondsOf, launch, succeeded, within, type Finished, type Running } from './proc.js';
 import { percentile, perSecond } from './stats.js';

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createClients } from '../src/kafka/client.js';
-import { silentLogger } from '../src/logger.js';
+import { benchAdmin } from './admin.js';
 import { benchCodec } from './codec.js';
 import { machineInfo } from './machine.js';
 import { writePayload } from './payload.js';
@@ -32,8 +31,7 @@ async function main(): Promise<void> {
   progress(`writing ${settings.orders} Avro orders for kcat`);
   const payload = writePayload(`${ROOT}bench/tmp/payload-${runId}.bin`, settings.orders, SEED);
 
-  const clients = createClients({ brokers: [settings.broker], timeoutMs: 30_000 }, silentLogger, 'orders-bench');
-  const admin = clients.admin();
+  const admin = benchAdmin(settings.broker);
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs };
   const rounds: Rounds = { ordersProduce: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []) };
