@@ -1,3 +1,4 @@
+import { pairs } from './client-settings.js';
 import type { CodecFigures } from './codec.js';
 import type { Machine } from './machine.js';
 import type { Latency, Throughput } from './phases.js';
@@ -119,6 +120,8 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
     `## orders benchmark (${settings.mode}: ${n} orders, median of ${settings.rounds} rounds; commit ${machine.commit}; consume flags: ${settings.consumeArgs.join(' ') || 'defaults'})`,
     '',
     `${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, librdkafka ${machine.librdkafka}, Kafka ${machine.kafka}, kcat ${machine.kcat}`,
+    '',
+    `Both orders and kcat produce with \`${pairs(settings.clients.producer)}\` and consume with \`${pairs(settings.clients.consumer)}\` (kcat gets them with -X).`,
     '',
     '| Figure | orders | kcat | orders / kcat | Target | Result |',
     '|---|---:|---:|---:|---|---|',

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
 
   const admin = benchAdmin(settings.broker);
   await admin.connect();
-  const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs };
+  const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
   const rounds: Rounds = { ordersProduce: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []) };
   try {
     for (let round = 1; round <= settings.rounds; round++) {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CLIENT_SETTINGS, type ClientSettings } from './client-settings.js';
 
 export interface Settings {
   mode: 'quick' | 'full';
@@ -8,6 +9,8 @@ export interface Settings {
   brokerPid: number | undefined;
   consumeArgs: string[];
   latency: { rate: number; seconds: number }[];
+  /** What both orders and kcat run with; kcat gets them with -X. */
+  clients: ClientSettings;
 }
 
 export function parseSettings(argv: string[]): Settings {
@@ -34,5 +37,6 @@ export function parseSettings(argv: string[]): Settings {
     brokerPid,
     consumeArgs: values['consume-args'].split(/\s+/).filter(Boolean),
     latency: [{ rate: 1_000, seconds }, { rate: 10_000, seconds }],
+    clients: CLIENT_SETTINGS,
   };
 }
