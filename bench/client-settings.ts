@@ -8,10 +8,11 @@ export interface ClientSettings {
 
 /**
  * The librdkafka settings of the `orders` producer and consumer, which kcat gets too (-X), so each
- * comparison runs both sides alike; the report prints them. They MUST match src/kafka/client.ts:
- * createClients()'s producer (kafkaJS idempotent: true, acks: -1) with PRODUCER_TUNING, and its
- * consumer with CONSUMER_TUNING. Neither side sets batch.size or batch.num.messages: librdkafka's
- * defaults on both.
+ * comparison runs both sides alike; the report prints them. They MUST match what src/kafka gives
+ * its clients (in src/kafka/client.ts as of this writing): the producer's kafkaJS
+ * { idempotent: true, acks: -1 } with PRODUCER_TUNING, and the consumer's CONSUMER_TUNING (whose
+ * js.consumer.* entry is the JavaScript wrapper's own and has no kcat equivalent). Neither side
+ * sets batch.size or batch.num.messages: librdkafka's defaults on both.
  */
 export const CLIENT_SETTINGS = {
   producer: {
