@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import type { Admin } from '../src/kafka/client.js';
+import type { Admin } from './admin.js';
+import { kcatOptions, type ClientSettings } from './client-settings.js';
 import { mismatch, type Payload } from './payload.js';
 import { cpuSecondsOf, launch, succeeded, within, type Finished, type Running } from './proc.js';
 import { percentile, perSecond } from './stats.js';
@@ -18,6 +19,8 @@ export interface Bench {
   admin: Admin;
   /** Extra flags for every `orders consume`, e.g. a delivery guarantee the default does not use. */
   consumeArgs: string[];
+  /** orders' own producer and consumer settings, for kcat. */
+  clients: ClientSettings;
 }
 
 export interface Throughput {
@@ -63,10 +66,10 @@ export async function ordersProduce(bench: Bench, topic: string, count: number, 
 export async function kcatProduce(bench: Bench, topic: string, payload: Payload): Promise<Throughput> {
   await createTopic(bench, topic);
   const brokerCpu = cpuSecondsOf(bench.brokerPid);
-  // The same durability as orders' producer: acks from all replicas, idempotent, 5 ms linger.
+  // orders' producer settings: the same durability (acks=all, idempotent), linger and compression.
   const run = launch('kcat', [
     '-P', '-q', '-b', bench.broker, '-t', topic, '-K', payload.keyDelimiter, '-D', payload.delimiter, '-l', payload.file,
-    '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5',
+    ...kcatOptions(bench.clients.producer),
   ], 'ignore');
   const result = await succeeded(run, 'kcat -P', limitFor(payload.count));
   await expectRecords(bench, topic, payload.count);
@@ -99,10 +102,12 @@ export async function ordersConsume(bench: Bench, topic: string, group: string, 
   return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
 }
 
-/** kcat as a group consumer, like `orders consume`: it joins a group, then reads to the end. */
+/** kcat as a group consumer with orders' consumer settings, like `orders consume`: it joins a group, then reads to the end. */
 export async function kcatConsume(bench: Bench, topic: string, group: string, count: number): Promise<Throughput> {
   const brokerCpu = cpuSecondsOf(bench.brokerPid);
-  const run = launch('kcat', ['-G', group, '-e', '-q', '-o', 'beginning', '-b', bench.broker, '-f', '%S\n', topic], 'pipe');
+  const run = launch('kcat', [
+    '-G', group, '-e', '-q', '-o', 'beginning', '-b', bench.broker, '-f', '%S\n', ...kcatOptions(bench.clients.consumer), topic,
+  ], 'pipe');
   const clock = clockLines(run, count);
   const result = await succeeded(run, 'kcat -G', limitFor(count));
   if (clock.lines() !== count) throw new Error(`kcat -G read ${clock.lines()} of ${count} records`);

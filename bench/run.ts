@@ -1,96 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import kafkaJavascript from '@confluentinc/kafka-javascript';
-import { createClients } from '../src/kafka/client.js';
-import { silentLogger } from '../src/logger.js';
+import { benchAdmin } from './admin.js';
 import { benchCodec } from './codec.js';
+import { machineInfo } from './machine.js';
 import { writePayload } from './payload.js';
 import { kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
 import { killAll } from './proc.js';
 import { markdown, summarise, type Rounds } from './report.js';
+import { parseSettings } from './settings.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // One seed for orders and kcat, so both send the same keys and the same Avro values.
 const SEED = 20_240_601;
-
-export interface Settings {
-  mode: 'quick' | 'full';
-  orders: number;
-  rounds: number;
-  broker: string;
-  brokerPid: number | undefined;
-  consumeArgs: string[];
-  latency: { rate: number; seconds: number }[];
-}
-
-function parseSettings(argv: string[]): Settings {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      rounds: { type: 'string' },
-      broker: { type: 'string', default: '127.0.0.1:29092' },
-      'broker-pid': { type: 'string' },
-      'consume-args': { type: 'string', default: '' },
-    },
-  });
-  const quick = values.quick === true;
-  const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be a whole number from 1 to 20, got ${values.rounds}`);
-  const brokerPid = values['broker-pid'] === undefined || values['broker-pid'] === '' ? undefined : Number(values['broker-pid']);
-  const seconds = quick ? 10 : 30;
-  return {
-    mode: quick ? 'quick' : 'full',
-    orders: quick ? 100_000 : 1_000_000,
-    rounds,
-    broker: values.broker,
-    brokerPid,
-    consumeArgs: values['consume-args'].split(/\s+/).filter(Boolean),
-    latency: [{ rate: 1_000, seconds }, { rate: 10_000, seconds }],
-  };
-}
-
-export interface Machine {
-  /** The commit measured; "-dirty" when the working tree differs from it. */
-  commit: string;
-  nproc: number;
-  cpuModel: string;
-  memoryGiB: number;
-  node: string;
-  librdkafka: string;
-  kafka: string;
-  kcat: string;
-  loadAverageAtStart: number[];
-}
-
-function machineInfo(): Machine {
-  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
-  const kafka = /<kafka\.version>([^<]+)</.exec(readFileSync(`${ROOT}scripts/kafka/pom.xml`, 'utf8'))?.[1] ?? 'unknown';
-  // kcat links the distribution's librdkafka, not the client's: worth knowing when comparing the two.
-  const kcatVersion = /Version (\S+) .*librdkafka (\S+)/.exec(execFileSync('kcat', ['-V'], { encoding: 'utf8' }));
-  const kcat = kcatVersion === null ? 'unknown' : `${kcatVersion[1] ?? '?'} (librdkafka ${kcatVersion[2] ?? '?'})`;
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['describe', '--always', '--dirty', '--exclude', '*'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    // Not a git checkout: the figures still stand, only unattributed.
-  }
-  return {
-    commit,
-    nproc: os.availableParallelism(),
-    cpuModel,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    librdkafka: kafkaJavascript.librdkafkaVersion,
-    kafka,
-    kcat,
-    loadAverageAtStart: os.loadavg(),
-  };
-}
 
 function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -108,10 +31,9 @@ async function main(): Promise<void> {
   progress(`writing ${settings.orders} Avro orders for kcat`);
   const payload = writePayload(`${ROOT}bench/tmp/payload-${runId}.bin`, settings.orders, SEED);
 
-  const clients = createClients({ brokers: [settings.broker], timeoutMs: 30_000 }, silentLogger, 'orders-bench');
-  const admin = clients.admin();
+  const admin = benchAdmin(settings.broker);
   await admin.connect();
-  const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs };
+  const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
   const rounds: Rounds = { ordersProduce: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []) };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
