@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
@@ -9,7 +11,7 @@ const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
 /** The broker that scripts/test.sh started. */
 export const BROKERS = process.env.ORDERS_TEST_BROKERS ?? '127.0.0.1:9092';
 
-const BIN = fileURLToPath(new URL('../../bin/orders.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/orders.js', import.meta.url));
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -23,7 +25,7 @@ export interface Run {
   elapsedMs: number;
 }
 
-/** A running `orders` process whose output is collected as it arrives. */
+/** A running process whose output is collected as it arrives; its test kills it when the test ends. */
 export class OrdersProcess {
   readonly child: ChildProcess;
   stdout = '';
@@ -31,10 +33,15 @@ export class OrdersProcess {
   readonly done: Promise<Run>;
   private readonly started = performance.now();
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], {
+  constructor(t: Pick<TestContext, 'after'>, args: string[], env: NodeJS.ProcessEnv = {}, command: string[] = [process.execPath, BIN]) {
+    const [file = process.execPath, ...before] = command;
+    this.child = spawn(file, [...before, ...args], {
       env: { ...process.env, KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Also when an assertion fails half way: no process outlives its test.
+    t.after(() => {
+      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; });
@@ -53,15 +60,47 @@ export class OrdersProcess {
   }
 }
 
+/** Starts `orders` in the background; the test that started it kills it at its end. */
+export function startOrders(t: Pick<TestContext, 'after'>, args: string[], env: NodeJS.ProcessEnv = {}): OrdersProcess {
+  return new OrdersProcess(t, args, env);
+}
+
 /** Runs `orders` to completion; a run that outlives `timeoutMs` is killed and fails the test. */
 export async function runOrders(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const process = new OrdersProcess(args, options.env);
-  const timeoutMs = options.timeoutMs ?? 120_000;
+  return finish(args, (cleanup) => new OrdersProcess({ after: cleanup }, args, options.env), options.timeoutMs ?? 120_000);
+}
+
+/** Runs any command to completion within `timeoutMs`, killed at the test's end if still running. */
+export async function runCommand(t: Pick<TestContext, 'after'>, command: string, args: string[], timeoutMs: number): Promise<Run> {
+  return finish([command, ...args], () => new OrdersProcess(t, args, {}, [command]), timeoutMs);
+}
+
+async function finish(what: string[], start: (cleanup: () => void) => OrdersProcess, timeoutMs: number): Promise<Run> {
+  const process = start(() => {});
   const timer = setTimeout(() => process.child.kill('SIGKILL'), timeoutMs);
   const run = await process.done;
   clearTimeout(timer);
-  if (run.signal === 'SIGKILL') throw new Error(`orders ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${run.stderr}`);
+  if (run.signal === 'SIGKILL') throw new Error(`${what.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${run.stderr}`);
   return run;
+}
+
+/** A TCP server on 127.0.0.1 that accepts connections and never answers: a broker that hangs. Closed at the test's end. */
+export async function silentBroker(t: Pick<TestContext, 'after'>): Promise<{ port: number; connections: number }> {
+  const sockets = new Set<Socket>();
+  const state = { port: 0, connections: 0 };
+  const server = createServer((socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  state.port = typeof address === 'object' && address !== null ? address.port : 0;
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return state;
 }
 
 export type JsonEvent = Record<string, unknown> & { event: string };

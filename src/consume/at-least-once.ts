@@ -17,7 +17,7 @@ const REDELIVERY_PAUSE_MS = 500;
 export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
   const { options, session, totals, tally } = parts;
   const producer = session.producer();
-  const consumer = session.consumer(options.group, followRebalances(options.topic, totals), COMMIT_EVERY_MS);
+  const consumer = session.consumer(options.group, followRebalances(parts), COMMIT_EVERY_MS);
 
   // False when the partition was revoked meanwhile: its new owner reads the record again.
   const handleOne = async (record: SourceRecord): Promise<boolean> => {

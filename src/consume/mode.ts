@@ -35,15 +35,18 @@ export interface ConsumeMode {
 const { ERR__ASSIGN_PARTITIONS, ERR__REVOKE_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
 
 /** A rebalance_cb that moves `topic`'s partitions in and out of `totals`, then tells `assigned`. */
-export function followRebalances(topic: string, totals: PartitionTotals, assigned: (partitions: number[]) => void = () => {}): ConsumerTuning {
+export function followRebalances(parts: ConsumeParts, assigned: (partitions: number[]) => void = () => {}): ConsumerTuning {
+  const { options: { topic }, totals, session } = parts;
   return {
     rebalance_cb: (error: { code: number }, assignment: { topic: string; partition: number }[]) => {
       const partitions = assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
       if (error.code === ERR__ASSIGN_PARTITIONS) {
         totals.assign(partitions);
+        session.logger.info(`assigned ${topic} partitions ${partitions.join(', ') || 'none'}`);
         assigned(partitions);
       } else if (error.code === ERR__REVOKE_PARTITIONS) {
         totals.revoke(partitions);
+        session.logger.info(`revoked ${topic} partitions ${partitions.join(', ') || 'none'}`);
       }
     },
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jsonLines, runOrders, uniqueName } from '../helpers.js';
+import { BIN, jsonLines, runCommand, runOrders, silentBroker, startOrders, uniqueName } from '../helpers.js';
 
 const STACK_LINE = /^\s+at /m;
 
@@ -25,6 +25,9 @@ describe('orders binary: bad input', () => {
     [['produce', '--topic', 'no spaces'], /^orders: --topic must be a topic name/],
     [['prodcue'], /^error: unknown command 'prodcue' \(Did you mean produce\?\)$/],
     [['consume', '--fail-rat', '0.1'], /^error: unknown option '--fail-rat'/],
+    // Defect 6: the broker would refuse the transaction timeout these imply.
+    [['consume', '--retries', '100', '--backoff-ms', '60000'], /^orders: --retries 100 with --backoff-ms 60000 can keep one order retrying for \d+ s, longer than an exactly-once transaction may stay open \(900 s\); lower --retries or --backoff-ms, or use --guarantee at-least-once$/],
+    [['produce', '--report', 'all'], /^orders: --report must be one of each, summary, got "all"$/],
   ];
   for (const [args, message] of cases) {
     it(`orders ${args.join(' ')} exits 2 with one line`, async () => {
@@ -39,6 +42,12 @@ describe('orders binary: bad input', () => {
     assertOneLineError(run, 2, /^orders: KAFKA_BROKERS must be a comma-separated list of host:port/);
   });
 
+  it('rejects an unknown LOG_LEVEL with exit 2, naming the variable and the levels (defect 7)', async () => {
+    const run = await runOrders(['produce'], { env: { LOG_LEVEL: 'verbose' } });
+    assertOneLineError(run, 2, /^orders: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/);
+    assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+  });
+
   it('prints help and exits 0', async () => {
     const run = await runOrders(['consume', '--help']);
     assert.equal(run.code, 0);
@@ -48,12 +57,32 @@ describe('orders binary: bad input', () => {
 
 describe('orders binary: unreachable broker', () => {
   for (const command of ['produce', 'consume', 'dlq-tail', 'stats', 'dlq-replay']) {
-    it(`${command} fails clearly within its timeout instead of hanging`, async () => {
-      const run = await runOrders([command, '--broker', '127.0.0.1:1', '--timeout-ms', '2000']);
+    it(`${command} fails with exactly one line within its timeout instead of hanging (defect 9: at the default log level)`, async () => {
+      const run = await runOrders([command, '--broker', '127.0.0.1:1', '--timeout-ms', '2000'], { env: { LOG_LEVEL: 'info' } });
       assertOneLineError(run, 1, /^orders: no answer from Kafka at 127\.0\.0\.1:1 within 2000 ms while .*; is the broker running\?$/);
+      assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
       assert.ok(run.elapsedMs < 8_000, `took ${Math.round(run.elapsedMs)} ms`);
     });
   }
+
+  it('stops the spinner when produce fails on a terminal, so the process exits at once (defect 8)', async (t) => {
+    // `script` gives the process a terminal, where the spinner runs; it used to hold the exit until the 3 s forced exit.
+    const shell = `node ${BIN} produce --count 5000 --broker 127.0.0.1:1 --timeout-ms 500`;
+    const run = await runCommand(t, 'script', ['-qec', shell, '/dev/null'], 20_000);
+    assert.match(run.stdout, /orders: no answer from Kafka at 127\.0\.0\.1:1 within 500 ms/);
+    assert.ok(run.elapsedMs < 2_900, `took ${Math.round(run.elapsedMs)} ms: something held the process after the error`);
+  });
+
+  it('stops at the first Ctrl-C while still connecting (defect 5)', async (t) => {
+    const silent = await silentBroker(t);
+    const consumer = startOrders(t, ['consume', '--broker', `127.0.0.1:${silent.port}`, '--timeout-ms', '60000']);
+    await consumer.waitFor(() => silent.connections > 0, 10_000);
+    consumer.child.kill('SIGINT');
+    const run = await consumer.done;
+    assert.equal(run.code, 130, run.stderr);
+    assert.match(run.stderr.trimEnd().split('\n').at(-1) ?? '', /^orders: interrupted while /);
+    assert.ok(run.elapsedMs < 15_000, `took ${Math.round(run.elapsedMs)} ms`);
+  });
 });
 
 describe('orders produce', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failsAttempt } from '../../src/processing/simulated-failure.js';
-import { OrdersProcess, jsonLines, readAll, runOrders, uniqueName } from '../helpers.js';
+import { jsonLines, readAll, runOrders, startOrders, uniqueName } from '../helpers.js';
 
 async function produceIds(topic: string, count: number, seed: number): Promise<string[]> {
   const run = await runOrders(['produce', '--topic', topic, '--count', String(count), '--seed', String(seed), '--json', '--report', 'each']);
@@ -10,7 +10,7 @@ async function produceIds(topic: string, count: number, seed: number): Promise<s
 }
 
 for (const guarantee of ['exactly-once', 'at-least-once']) describe(`orders consume --guarantee ${guarantee} survives being stopped`, () => {
-  it('killed with SIGKILL mid-stream and restarted, every order ends succeeded or dead-lettered', async () => {
+  it('killed with SIGKILL mid-stream and restarted, every order ends succeeded or dead-lettered', async (t) => {
     const topic = uniqueName('crash');
     const dlq = `${topic}-dlq`;
     const group = `${topic}-group`;
@@ -19,7 +19,7 @@ for (const guarantee of ['exactly-once', 'at-least-once']) describe(`orders cons
     // Slow enough (backoff 20 ms) that the kill lands mid-stream.
     const flags = ['consume', '--guarantee', guarantee, '--topic', topic, '--dlq-topic', dlq, '--group', group, '--json', '--fail-rate', '0.3', '--seed', String(seed), '--backoff-ms', '20'];
 
-    const first = new OrdersProcess(flags);
+    const first = startOrders(t, flags);
     await first.waitFor((p) => p.events().filter((event) => event.event === 'order').length >= 300, 60_000);
     first.child.kill('SIGKILL');
     const killed = await first.done;
@@ -45,13 +45,13 @@ for (const guarantee of ['exactly-once', 'at-least-once']) describe(`orders cons
     assert.ok([...succeeded].every((id) => !deadLettered.has(id)), 'an order both succeeded and was dead-lettered');
   });
 
-  it('stops cleanly on SIGTERM: commits what it processed and prints the summary', async () => {
+  it('stops cleanly on SIGTERM: commits what it processed and prints the summary', async (t) => {
     const topic = uniqueName('sigterm');
     const group = `${topic}-group`;
     const flags = ['consume', '--guarantee', guarantee, '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--group', group, '--json', '--fail-rate', '0'];
     await produceIds(topic, 150, 606);
 
-    const consumer = new OrdersProcess(flags);
+    const consumer = startOrders(t, flags);
     await consumer.waitFor((p) => p.events().filter((event) => event.event === 'order').length === 150, 60_000);
     consumer.child.kill('SIGTERM');
     const stopped = await consumer.done;

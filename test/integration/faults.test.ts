@@ -6,9 +6,9 @@ import { decodeOrder, encodeOrder } from '../../src/avro/codec.js';
 import { UndecodableError } from '../../src/errors.js';
 import { orderGenerator, seededRandom } from '../../src/orders/generate.js';
 import { failsAttempt } from '../../src/processing/simulated-failure.js';
-import { OrdersProcess, createTopic, eventually, jsonLines, produceRaw, readAll, runOrders, uniqueName, type JsonEvent } from '../helpers.js';
+import { createTopic, startOrders, type OrdersProcess, eventually, jsonLines, produceRaw, readAll, runOrders, uniqueName, type JsonEvent } from '../helpers.js';
 
-// Full sizes by default; ORDERS_FAULT_SCALE=0.25 runs a quarter of the orders (CI uses it to stay fast).
+// Full sizes by default, in CI too; ORDERS_FAULT_SCALE=0.25 runs a quarter of the orders for a quick local check.
 const SCALE = Number(process.env.ORDERS_FAULT_SCALE ?? '1');
 const scaled = (n: number): number => Math.max(100, Math.round(n * SCALE));
 const RETRIES = 2;
@@ -88,8 +88,9 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
 
     let landed = 0;
     for (let kill = 1; kill <= 10; kill++) {
-      if ((await statsOf(n)).count >= expected.count) break;
-      const consumer = new OrdersProcess(consumeFlags(n, seed));
+      // stats reads the aggregates topic, which the first consumer creates.
+      if (kill > 1 && (await statsOf(n)).count >= expected.count) break;
+      const consumer = startOrders(t, consumeFlags(n, seed));
       // A random moment while it works: after its first committed batch, plus up to 1 s more.
       await consumer.waitFor((p) => p.stdout.length > 0, 120_000);
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 1000)));
@@ -110,7 +111,7 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
     const sent = await produceOrders(n, scaled(20_000), 702, ['--partitions', '6']);
     const expected = expectation(sent, seed);
 
-    const consumers = [0, 1, 2].map(() => new OrdersProcess(consumeFlags(n, seed)));
+    const consumers = [0, 1, 2].map(() => startOrders(t, consumeFlags(n, seed)));
     const handled = (): number => consumers.reduce((sum, c) => sum + c.events().filter((e) => e.event === 'order' || e.event === 'dlq').length, 0);
     await eventually(() => handled() >= sent.length / 2, 300_000, () => `only ${handled()} handled`);
     consumers[1]?.child.kill('SIGKILL');
@@ -167,12 +168,13 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
     const n = names('outage');
     const seed = 33;
     const count = scaled(6_000);
-    const consumer = new OrdersProcess(consumeFlags(n, seed, broker));
+    const consumer = startOrders(t, consumeFlags(n, seed, broker));
     // Produce at a steady rate over ~12 s, so the outage lands in the middle of it.
-    const producer = runOrders(['produce', '--topic', n.topic, '--count', String(count), '--seed', '703', '--rate', String(Math.ceil(count / 12)), '--json', '--broker', broker], { timeoutMs: 300_000 });
-    await consumer.waitFor((p) => p.events().length > 0, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const producer = runOrders(['produce', '--topic', n.topic, '--count', String(count), '--seed', '703', '--rate', String(Math.ceil(count / 12)), '--json', '--report', 'each', '--broker', broker], { timeoutMs: 300_000 });
+    // The outage starts once about a sixth of the orders (2 s of the 12) went through the consumer.
+    await consumer.waitFor((p) => p.events().length >= count / 6, 60_000);
     kafka('stop');
+    // The outage itself: a fault of a chosen length, not a wait for a condition.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     kafka('start');
 

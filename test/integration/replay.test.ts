@@ -29,14 +29,14 @@ describe('orders dlq-replay and orders stats', () => {
 
     const dry = await replay(n, '--dry-run', '--limit', '5');
     assert.equal(dry.filter((e) => e.event === 'would-replay').length, 5);
-    assert.deepEqual(dry.at(-1), { event: 'summary', replayed: 0, would_replay: 5, skipped: 0, dry_run: true });
+    assert.deepEqual(dry.at(-1), { event: 'summary', replayed: 0, would_replay: 5, skipped: 0, no_topic: 0, dry_run: true });
 
     const first = await replay(n, '--limit', '5');
     assert.equal(first.filter((e) => e.event === 'replayed').length, 5);
     const rest = await replay(n);
     assert.equal(rest.filter((e) => e.event === 'replayed').length, 7);
     const again = await replay(n);
-    assert.deepEqual(again, [{ event: 'summary', replayed: 0, would_replay: 0, skipped: 0, dry_run: false }]);
+    assert.deepEqual(again, [{ event: 'summary', replayed: 0, would_replay: 0, skipped: 0, no_topic: 0, dry_run: false }]);
     const replayedKeys = [...first, ...rest].filter((e) => e.event === 'replayed').map((e) => String(e.key)).sort();
     assert.deepEqual(replayedKeys, sent.map((e) => String(e.orderId)).sort());
 
@@ -61,7 +61,7 @@ describe('orders dlq-replay and orders stats', () => {
     const sent = (await orders(['produce', '--topic', n.topic, '--count', '4', '--seed', '902'])).filter((e) => e.event === 'sent');
     await consume(n, '1');
 
-    assert.deepEqual((await replay(n, '--reason', 'undecodable', '--dry-run')).at(-1), { event: 'summary', replayed: 0, would_replay: 0, skipped: 0, dry_run: true });
+    assert.deepEqual((await replay(n, '--reason', 'undecodable', '--dry-run')).at(-1), { event: 'summary', replayed: 0, would_replay: 0, skipped: 0, no_topic: 0, dry_run: true });
     const target = String(sent[0]?.orderId);
     const one = await replay(n, '--order-id', target, '--group', uniqueName('by-id'));
     assert.deepEqual(one.filter((e) => e.event === 'replayed').map((e) => e.key), [target]);
