@@ -6,6 +6,8 @@
 # the script looks for one (REGISTRY_JAVA, JAVA_HOME, PATH, /usr/lib/jvm/*) since the default java may be 17.
 # Usage: scripts/registry.sh install | start | stop | status | reset | url
 #   (REGISTRY_PORT, default 18081; its management port, REGISTRY_PORT + 1000, is bound too)
+#   REGISTRY_BASIC_AUTH=user:password makes every API call need that HTTP basic login (one user, in the
+#   registry's own configuration: no identity server); without it the API is open.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +21,7 @@ pid_file="$state/pid"
 log_file="$state/registry.log"
 start_timeout_s="${REGISTRY_START_TIMEOUT_S:-90}"
 base_url="http://127.0.0.1:$port/apis/ccompat/v7"
+basic_auth="${REGISTRY_BASIC_AUTH:-}"
 # Pinned so that `install` does not depend on whichever plugin version Maven would pick.
 dependency_plugin="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
@@ -83,7 +86,10 @@ running_pid() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true; }
+http_status() {
+  local auth=(); [ -n "$basic_auth" ] && auth=(-u "$basic_auth")
+  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${auth[@]}" "$1" 2>/dev/null || true
+}
 
 start() {
   install
@@ -92,13 +98,23 @@ start() {
   if port_open "$port"; then die "port $port is taken by another process; set REGISTRY_PORT"; fi
   if port_open "$management_port"; then die "management port $management_port is taken by another process; set REGISTRY_PORT"; fi
   local java jar; java="$(find_java)"; jar="$(app_jar)"
+  # Basic authentication by Quarkus against one user listed in the configuration (its "embedded" realm).
+  # The password shows in the process's arguments: this is a registry for tests.
+  local auth_flags=()
+  if [ -n "$basic_auth" ]; then
+    local user="${basic_auth%%:*}" password="${basic_auth#*:}"
+    [[ "$basic_auth" == *:* && "$user" =~ ^[A-Za-z0-9_.-]+$ ]] ||
+      die "REGISTRY_BASIC_AUTH must be user:password, the user made of letters, digits, '_', '.', '-'"
+    auth_flags=(-Dquarkus.http.auth.basic=true -Dquarkus.security.users.embedded.plain-text=true
+      "-Dquarkus.security.users.embedded.users.$user=$password")
+  fi
   mkdir -p "$state"
   : > "$log_file"
   # BACKWARD is Confluent Schema Registry's default compatibility; Apicurio's is NONE.
   (cd "$state" && QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$port" \
     QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_MANAGEMENT_PORT="$management_port" \
     exec nohup "$java" -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true \
-      -Dapicurio.rules.global.compatibility=BACKWARD \
+      -Dapicurio.rules.global.compatibility=BACKWARD "${auth_flags[@]}" \
       -jar "$jar" >>"$log_file" 2>&1 </dev/null) &
   echo $! > "$pid_file"
   local deadline=$((SECONDS + start_timeout_s))
