@@ -92,6 +92,8 @@ async function run<O extends RunOptions, V extends View>(spec: CommandSpec<O, V>
   } finally {
     view.close();
     await session.close();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }
 
@@ -159,7 +161,11 @@ if (isMain()) {
     process.stderr.write(`orders: internal error: ${messageOf(error)}\n`);
     process.exit(1);
   });
-  process.exitCode = await main(process.argv);
-  // librdkafka threads that never got a broker can outlive disconnect; do not let them hold the exit.
-  setTimeout(() => process.exit(), 3_000).unref();
+  const code = await main(process.argv);
+  // Interrupted: die of the signal as Unix programs do. That is also immediate, where an exit would
+  // wait in librdkafka's teardown for requests still out (up to their timeout with a silent broker).
+  if (code === 130 || code === 143) process.kill(process.pid, code === 130 ? 'SIGINT' : 'SIGTERM');
+  // Exit once what was written reached the pipes: clients left behind by a failed step must not hold the process.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+  process.exit(code);
 }

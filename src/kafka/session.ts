@@ -39,6 +39,9 @@ export const CONSUMER_TUNING = {
 const { ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE } = kafkaJavascript.CODES.ERRORS;
 const NO_ANSWER_CODES = new Set<number>([ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE]);
 
+// Commands flush and commit before they return; closing only lets go of the connections.
+const CLOSE_TIMEOUT_MS = 2_000;
+
 interface Closable {
   disconnect(): Promise<void>;
 }
@@ -55,6 +58,8 @@ export class KafkaSession {
   private readonly kafka: KafkaJS.Kafka;
   private readonly made: Closable[] = [];
   private connectedAdmin: Promise<Admin> | undefined;
+  // A step given up on (Ctrl-C, or our deadline) may still be out in librdkafka.
+  private abandoned = false;
 
   constructor(options: ConnectionOptions, logger: Logger, signal: AbortSignal, clientId = 'orders') {
     this.brokers = options.brokers;
@@ -117,8 +122,8 @@ export class KafkaSession {
     const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic));
     const admin = await this.admin();
     await this.step(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, () => admin.createTopics({
-      // Longer than our own deadline, so an unreachable broker gets the clear "no answer" error.
-      timeout: this.timeoutMs + 5_000,
+      // Our deadline and librdkafka's end together, so no request outlives the step by much.
+      timeout: this.timeoutMs,
       topics: specs.map(({ topic, compacted }) => ({
         topic,
         numPartitions: partitions,
@@ -154,8 +159,12 @@ export class KafkaSession {
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(noAnswer()), this.timeoutMs);
-      onAbort = () => reject(this.interrupted(what));
+      const giveUp = (error: Error): void => {
+        this.abandoned = true;
+        reject(error);
+      };
+      timer = setTimeout(() => giveUp(noAnswer()), this.timeoutMs);
+      onAbort = () => giveUp(this.interrupted(what));
       this.signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
@@ -175,9 +184,28 @@ export class KafkaSession {
     if (this.signal.aborted) throw this.interrupted(what);
   }
 
-  /** Disconnects every client made here, even when some fail, so the process can exit. */
+  /**
+   * Disconnects every client made here, even when some fail, so the process can exit. Each gets at
+   * most CLOSE_TIMEOUT_MS. After a step was given up on, nothing is disconnected: librdkafka's
+   * disconnect then blocks the thread until the abandoned request times out (87 s seen against a
+   * broker that never answers), and no client has anything left to flush.
+   */
   async close(): Promise<void> {
-    const results = await Promise.allSettled(this.made.map((client) => client.disconnect()));
+    if (this.abandoned) {
+      this.logger.debug('a step was given up on: leaving the clients to the process exit');
+      return;
+    }
+    const results = await Promise.allSettled(this.made.map(async (client) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no disconnect within ${CLOSE_TIMEOUT_MS} ms`)), CLOSE_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([client.disconnect(), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }));
     for (const result of results) {
       if (result.status === 'rejected') this.logger.debug(`disconnect failed: ${messageOf(result.reason)}`);
     }
