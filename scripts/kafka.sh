@@ -207,20 +207,35 @@ tools_cmd=(java -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava
 
 acl_command() {
   "${tools_cmd[@]}" org.apache.kafka.tools.AclCommand --bootstrap-server "127.0.0.1:$port" \
-    --command-config "$clients/admin.java.properties" "$@" >>"$state/acls.log" 2>&1
+    --command-config "$clients/admin.java.properties" "$@" 2>>"$state/acls.log"
 }
 
-# The least the orders application needs, on names starting with the prefix (found by experiment, see
-# below): create topics, produce (idempotently, transactionally), consume in groups, commit offsets in
-# transactions, with throw-away group and transactional ids. READ/WRITE imply DESCRIBE.
+# The least the orders application needs, on names starting with the prefix, found by taking each one
+# away in turn (Kafka 4.1.1, librdkafka 2.15): create topics (topic CREATE), produce idempotently (topic
+# WRITE: since KIP-679 WRITE on any topic allows an idempotent producer id, no cluster IDEMPOTENT_WRITE),
+# produce in transactions (transactional-id WRITE; topic WRITE for AddPartitionsToTxn), consume in groups
+# (topic READ, group READ), commit offsets in transactions (group READ for AddOffsetsToTxn, topic READ for
+# TxnOffsetCommit). READ/WRITE imply DESCRIBE (metadata, list offsets, committed offsets). Nothing on the
+# cluster: no DESCRIBE or DESCRIBE_CONFIGS, even for creating a compacted topic. orders-notxn has the same
+# without the transactional-id ACL. With another KAFKA_ACL_PREFIX on an existing state dir the old ACLs stay
+# until `reset`.
 grant_acls() {
-  local prefixed=(--resource-pattern-type prefixed) pids=() pid
+  local prefixed=(--resource-pattern-type prefixed) pids=() pid listed
   local app=(--allow-principal User:orders-app) both=(--allow-principal User:orders-app --allow-principal User:orders-notxn)
   # Three JVMs side by side: each takes seconds to start, then does a few milliseconds of work.
-  acl_command --add "${both[@]}" --operation Create --operation Write --topic "$acl_prefix" "${prefixed[@]}" & pids+=($!)
-  acl_command --add "${both[@]}" --operation Read --topic "$acl_prefix" --group "$acl_prefix" "${prefixed[@]}" & pids+=($!)
-  acl_command --add "${app[@]}" --operation Write --transactional-id "$acl_prefix" "${prefixed[@]}" & pids+=($!)
+  acl_command --add "${both[@]}" --operation Create --operation Write --topic "$acl_prefix" "${prefixed[@]}" >>"$state/acls.log" & pids+=($!)
+  acl_command --add "${both[@]}" --operation Read --topic "$acl_prefix" --group "$acl_prefix" "${prefixed[@]}" >>"$state/acls.log" & pids+=($!)
+  acl_command --add "${app[@]}" --operation Write --transactional-id "$acl_prefix" "${prefixed[@]}" >>"$state/acls.log" & pids+=($!)
   for pid in "${pids[@]}"; do wait "$pid" || { tail -20 "$state/acls.log" >&2; die "could not create the ACLs; see $state/acls.log"; }; done
+  # CreateAcls returns once the controller has committed them; the broker's authorizer, which answers
+  # DescribeAcls, applies them a moment later. Clients may start when it lists all 9.
+  for _ in 1 2 3 4 5; do
+    listed="$(acl_command --list --topic "$acl_prefix" --group "$acl_prefix" --transactional-id "$acl_prefix" "${prefixed[@]}" |
+      grep -c 'principal=User:orders-' || true)"
+    if [ "$listed" -ge 9 ]; then return; fi
+    sleep 0.5
+  done
+  die "the broker lists $listed of the 9 ACLs; see $state/acls.log"
 }
 
 print_client_files() {
