@@ -246,7 +246,11 @@ print_client_files() {
 
 start() {
   install
-  if pid="$(running_pid)"; then echo "kafka.sh: broker already running on 127.0.0.1:$port (pid $pid)" >&2; return; fi
+  if pid="$(running_pid)"; then
+    echo "kafka.sh: broker already running on 127.0.0.1:$port (pid $pid)" >&2
+    if [ "$security" = sasl_ssl ]; then print_client_files; fi
+    return
+  fi
   if port_open "$port"; then die "port $port is taken by another process; set KAFKA_PORT"; fi
   if [ "$security" = sasl_ssl ]; then
     install_tools
