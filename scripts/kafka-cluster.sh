@@ -13,6 +13,12 @@
 #   leader TOPIC PARTITION   print the node id that leads the partition (or "none")
 #   coordinator group|transaction ID   print the node id of the group / transaction coordinator of ID
 #   tool CLASS ARGS...       run a Kafka admin tool class, e.g. org.apache.kafka.tools.TopicCommand
+#
+# `coordinator` agrees with what the brokers report for an existing id:
+#   tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server B --describe --group G --state
+#   tool org.apache.kafka.tools.TransactionsCommand --bootstrap-server B describe --transactional-id T
+# Measured on 2 shared cores: start 11-15 s (first start formats), a node restart 3-15 s to "serving"
+# and about 1-2 s more to in sync, 350-520 MB RSS per node.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
