@@ -44,13 +44,9 @@ bootstrap() { local n s=""; for n in "${nodes[@]}"; do s+="${s:+,}127.0.0.1:$(po
 check_node() { [[ "${1:-}" =~ ^[123]$ ]] || die "node must be 1, 2 or 3 (got '${1:-}')"; }
 
 install() {
+  # The broker jars, and the admin tools (topics, groups, transactions) in .kafka/tools-libs.
   bash "$root/scripts/kafka.sh" install
-  if [ -f "$tools_libs/.complete" ]; then return; fi
-  say "resolving the Kafka admin tools from Maven Central into $tools_libs"
-  rm -rf "$tools_libs"
-  mvn -q -B -f "$root/scripts/kafka/tools-pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$tools_libs" -DincludeScope=runtime >&2
-  touch "$tools_libs/.complete"
+  bash "$root/scripts/kafka.sh" install-tools
 }
 
 running_pid() {
@@ -76,7 +72,7 @@ java_cmd_for() {
 # Admin tools are short-lived: the C1 compiler alone starts them faster.
 tool() {
   [ -f "$tools_libs/.complete" ] || die "admin tools not installed; run: scripts/kafka-cluster.sh install"
-  java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true -cp "$tools_libs/*" "$@"
+  java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" -Dkafka.logs.file=/dev/null -cp "$tools_libs/*" "$@"
 }
 
 voters() { local n s=""; for n in "${nodes[@]}"; do s+="${s:+,}$n@127.0.0.1:$(controller_port_of "$n")"; done; echo "$s"; }

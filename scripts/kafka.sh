@@ -300,9 +300,10 @@ reset() { stop; rm -rf "$state"; }
 
 case "${1:-}" in
   install) install ;;
+  install-tools) install_tools ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
   reset) reset ;;
-  *) echo "usage: [KAFKA_SECURITY=plaintext|sasl_ssl] scripts/kafka.sh install|start|stop|status|reset  (KAFKA_PORT=$port; sasl_ssl: default 9093, KAFKA_ACL_PREFIX=$acl_prefix)" >&2; exit 2 ;;
+  *) echo "usage: [KAFKA_SECURITY=plaintext|sasl_ssl] scripts/kafka.sh install|install-tools|start|stop|status|reset  (KAFKA_PORT=$port; sasl_ssl: default 9093, KAFKA_ACL_PREFIX=$acl_prefix)" >&2; exit 2 ;;
 esac
