@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# All tests: unit tests and integration tests on a real Kafka broker that this script starts
-# on its own port (KAFKA_PORT, default 19092) and stops again.
+# All tests: unit tests and integration tests on real Kafka brokers that this script starts on their
+# own ports and stops again: a plaintext one (KAFKA_PORT, default 19092) and a secured one with TLS,
+# SASL/SCRAM and ACLs (KAFKA_SECURE_PORT, default 19093).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 
 export KAFKA_PORT="${KAFKA_PORT:-19092}"
-# A fresh broker each run, so no topic or group from an earlier run can leak into this one.
+secure_port="${KAFKA_SECURE_PORT:-19093}"
+secure() { KAFKA_SECURITY=sasl_ssl KAFKA_PORT="$secure_port" bash scripts/kafka.sh "$@"; }
+# Fresh brokers each run, so no topic or group from an earlier run can leak into this one.
 bash scripts/kafka.sh reset >/dev/null 2>&1 || true
-trap 'bash scripts/kafka.sh stop' EXIT
+secure reset >/dev/null 2>&1 || true
+trap 'bash scripts/kafka.sh stop; secure stop' EXIT
 bash scripts/kafka.sh start
+secure start
 
 export ORDERS_TEST_BROKERS="127.0.0.1:$KAFKA_PORT"
+export ORDERS_TEST_SECURE_BROKERS="127.0.0.1:$secure_port"
+export ORDERS_TEST_SECURE_CLIENTS="$PWD/.kafka/sasl-ssl-broker-$secure_port/clients"
 node --test --test-concurrency=2 dist/test/unit/*.test.js dist/test/integration/*.test.js

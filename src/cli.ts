@@ -8,10 +8,11 @@ import { produce } from './commands/produce.js';
 import { stats } from './commands/stats.js';
 import {
   consumeFlags, dlqReplayFlags, dlqTailFlags, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions,
-  parseStatsOptions, produceFlags, statsFlags, type ConnectionOptions, type Env, type FlagSet, type LogLevel, type RawFlags,
+  parseStatsOptions, produceFlags, statsFlags, type ConnectionOptions, type Env, type FlagSet, type LogLevel, type RawFlags, type RawValue,
 } from './config.js';
 import { DeliveryError, InternalError, exitCodeOf, messageOf } from './errors.js';
 import { KafkaSession } from './kafka/session.js';
+import { Redactor } from './redact.js';
 import {
   consumeView, createLogger, dlqReplayView, dlqTailView, produceView, statsView, terminal, type Terminal, type View,
 } from './output.js';
@@ -75,7 +76,8 @@ const dlqReplayCommand: CommandSpec<ReturnType<typeof parseDlqReplayOptions>, Re
 async function run<O extends RunOptions, V extends View>(spec: CommandSpec<O, V>, raw: RawFlags): Promise<void> {
   const options = spec.parse(raw, process.env);
   const term = terminal(options.json);
-  const logger = createLogger(term.interactive, options.logLevel);
+  const redactor = new Redactor(options.properties);
+  const logger = redactor.logger(createLogger(term.interactive, options.logLevel));
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
     // A second Ctrl-C means "now": skip the clean shutdown.
@@ -89,6 +91,8 @@ async function run<O extends RunOptions, V extends View>(spec: CommandSpec<O, V>
   const view = spec.view(options, term);
   try {
     await spec.run(options, session, view);
+  } catch (error) {
+    throw redactor.error(error);
   } finally {
     view.close();
     await session.close();
@@ -100,7 +104,9 @@ async function run<O extends RunOptions, V extends View>(spec: CommandSpec<O, V>
 /** commander options from a flag table; the table's defaults show in --help, commander holds none. */
 function withFlags(command: Command, flags: FlagSet): Command {
   for (const flag of Object.values(flags)) {
-    command.addOption(new Option(flag.syntax, flag.shownDefault === undefined ? flag.help : `${flag.help} (default: ${flag.shownDefault})`));
+    const option = new Option(flag.syntax, flag.shownDefault === undefined ? flag.help : `${flag.help} (default: ${flag.shownDefault})`);
+    if (flag.repeatable === true) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    command.addOption(option);
   }
   return command;
 }
@@ -110,8 +116,9 @@ export function rawFlags(flags: FlagSet, values: Record<string, unknown>): RawFl
   const raw: RawFlags = {};
   for (const [key, flag] of Object.entries(flags)) {
     const value = values[new Option(flag.syntax).attributeName()];
-    if (value !== undefined && typeof value !== 'string' && typeof value !== 'boolean') throw new InternalError(`flag ${flag.syntax} came as ${typeof value}`);
-    raw[key] = value;
+    const isList = Array.isArray(value) && value.every((item) => typeof item === 'string');
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'boolean' && !isList) throw new InternalError(`flag ${flag.syntax} came as ${typeof value}`);
+    raw[key] = value as RawValue;
   }
   return raw;
 }

@@ -1,10 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { UsageError } from './errors.js';
+import { checkProperties, parseProperty, readPropertiesFile, type Properties } from './kafka/properties.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from './processing/dlq.js';
 import { worstCaseBackoffMs } from './processing/retry.js';
 
-/** Flags as commander hands them over: strings, or booleans for switches. */
-export type RawFlags = Record<string, string | boolean | undefined>;
+/** A flag as commander hands it over: a string, a boolean for a switch, a list for a repeatable flag. */
+export type RawValue = string | boolean | string[] | undefined;
+export type RawFlags = Record<string, RawValue>;
 export type Env = NodeJS.ProcessEnv;
 
 /** One flag, declared once: its syntax and help for commander, its default, and its parser. */
@@ -14,7 +16,9 @@ export interface Flag<T> {
   readonly help: string;
   /** The default as --help shows it; absent where there is none or it is computed. */
   readonly shownDefault?: string;
-  parse(value: string | boolean | undefined, env: Env): T;
+  /** Given more than once, each value is kept (in order). */
+  readonly repeatable?: boolean;
+  parse(value: RawValue, env: Env): T;
 }
 
 export type FlagSet = Record<string, Flag<unknown>>;
@@ -83,11 +87,24 @@ export const REPORT_EACH_MAX = 1000;
 
 /** The flags every command takes. */
 export const commonFlags = {
-  brokers: {
+  broker: {
     syntax: '--broker <list>',
-    help: `comma-separated host:port list (default: $KAFKA_BROKERS or ${BROKER_DEFAULT})`,
-    parse: (value: string | boolean | undefined, env: Env): string[] =>
-      typeof value === 'string' ? parseBrokers(value) : parseBrokers(env.KAFKA_BROKERS ?? BROKER_DEFAULT, env.KAFKA_BROKERS !== undefined),
+    help: `comma-separated host:port list (default: bootstrap.servers of -X or --config, else $KAFKA_BROKERS, else ${BROKER_DEFAULT})`,
+    parse: (value: RawValue): string[] | undefined => (typeof value === 'string' ? parseBrokers(value) : undefined),
+  },
+  config: {
+    syntax: '--config <file>',
+    help: 'librdkafka client properties, key=value lines as for kcat -F (security, SASL, TLS…) (default: $ORDERS_CONFIG)',
+    parse: (value: RawValue, env: Env): Properties | undefined => {
+      const path = typeof value === 'string' ? value : env.ORDERS_CONFIG;
+      if (path === undefined) return undefined;
+      return readPropertiesFile(path === '' ? '(empty ORDERS_CONFIG)' : path);
+    },
+  },
+  property: {
+    syntax: '-X, --property <key=value>', repeatable: true,
+    help: 'a librdkafka client property, over those of --config; repeatable',
+    parse: (value: RawValue): Properties => Object.fromEntries((Array.isArray(value) ? value : []).map(parseProperty)),
   },
   timeoutMs: integerFlag('--timeout-ms <ms>', 'how long to wait for the broker before giving up', 10_000, 100, 600_000),
   partitions: integerFlag('--partitions <n>', 'partitions for topics this command creates', 3, 1, 10_000),
@@ -167,25 +184,36 @@ export const dlqReplayFlags = {
 
 export type Guarantee = 'exactly-once' | 'at-least-once';
 
-/** What every command gets besides its flags: the environment's settings, checked like flags. */
+/** What every command gets besides its flags: the environment's settings and the Kafka connection, checked like flags. */
 export interface Environment {
   logLevel: LogLevel;
+  /** flags > -X > --config > environment > defaults */
+  brokers: string[];
+  /** librdkafka properties of --config with -X over them, checked. */
+  properties: Properties;
 }
 
-export type CommonOptions = OptionsOf<typeof commonFlags> & Environment;
-export type ConnectionOptions = Pick<CommonOptions, 'brokers' | 'timeoutMs'>;
-export type ProduceOptions = Omit<OptionsOf<typeof produceFlags>, 'report'> & Environment & { report: 'each' | 'summary' };
-export type ConsumeOptions = OptionsOf<typeof consumeFlags> & Environment;
-export type DlqTailOptions = OptionsOf<typeof dlqTailFlags> & Environment;
-export type StatsOptions = OptionsOf<typeof statsFlags> & Environment;
-export type DlqReplayOptions = OptionsOf<typeof dlqReplayFlags> & Environment;
+type Resolved<F extends FlagSet> = Omit<OptionsOf<F>, 'broker' | 'config' | 'property'> & Environment;
+export type CommonOptions = Resolved<typeof commonFlags>;
+export type ConnectionOptions = Pick<CommonOptions, 'brokers' | 'timeoutMs' | 'properties'>;
+export type ProduceOptions = Omit<Resolved<typeof produceFlags>, 'report'> & { report: 'each' | 'summary' };
+export type ConsumeOptions = Resolved<typeof consumeFlags>;
+export type DlqTailOptions = Resolved<typeof dlqTailFlags>;
+export type StatsOptions = Resolved<typeof statsFlags>;
+export type DlqReplayOptions = Resolved<typeof dlqReplayFlags>;
 
-/** Parses every flag of `flags` from raw values keyed like `flags`, then the environment. */
-export function parseFlags<F extends FlagSet>(flags: F, raw: RawFlags, env: Env): OptionsOf<F> & Environment {
-  const options: Record<string, unknown> = {};
-  for (const [key, flag] of Object.entries(flags)) options[key] = flag.parse(raw[key], env);
-  options.logLevel = parseLogLevel(env);
-  return options as OptionsOf<F> & Environment;
+/** Parses every flag of `flags` from raw values keyed like `flags`, then the environment and the connection. */
+export function parseFlags<F extends FlagSet>(flags: F, raw: RawFlags, env: Env): Resolved<F> {
+  const parsed: Record<string, unknown> = {};
+  for (const [key, flag] of Object.entries(flags)) parsed[key] = flag.parse(raw[key], env);
+  const { broker, config, property, ...options } = parsed as { broker?: string[]; config?: Properties; property?: Properties };
+  const properties = { ...config, ...property };
+  checkProperties(properties);
+  const listed = properties['bootstrap.servers'] ?? properties['metadata.broker.list'];
+  const brokers = broker
+    ?? (listed === undefined ? undefined : parseBrokers(listed, 'bootstrap.servers'))
+    ?? parseBrokers(env.KAFKA_BROKERS ?? BROKER_DEFAULT, env.KAFKA_BROKERS === undefined ? '--broker' : 'KAFKA_BROKERS');
+  return { ...options, logLevel: parseLogLevel(env), brokers, properties } as Resolved<F>;
 }
 
 export function parseProduceOptions(raw: RawFlags, env: Env): ProduceOptions {
@@ -235,8 +263,7 @@ export function parseLogLevel(env: Env): LogLevel {
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?):(\d{1,5})$/;
 
-export function parseBrokers(value: string, fromEnv = false): string[] {
-  const source = fromEnv ? 'KAFKA_BROKERS' : '--broker';
+export function parseBrokers(value: string, source = '--broker'): string[] {
   const brokers = value.split(',').map((part) => part.trim());
   for (const broker of brokers) {
     const port = HOST_PORT.exec(broker)?.[2];
@@ -247,7 +274,7 @@ export function parseBrokers(value: string, fromEnv = false): string[] {
   return brokers;
 }
 
-export function parseInteger(flag: string, value: string | boolean | undefined, fallback: number, min: number, max: number): number {
+export function parseInteger(flag: string, value: RawValue, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const text = String(value).trim();
   const number = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -257,7 +284,7 @@ export function parseInteger(flag: string, value: string | boolean | undefined, 
   return number;
 }
 
-export function parseNumber(flag: string, value: string | boolean, min: number, max: number): number {
+export function parseNumber(flag: string, value: Exclude<RawValue, undefined>, min: number, max: number): number {
   const text = String(value).trim();
   const number = text === '' ? Number.NaN : Number(text);
   if (!Number.isFinite(number) || number < min || number > max) {
@@ -268,7 +295,7 @@ export function parseNumber(flag: string, value: string | boolean, min: number, 
 
 const KAFKA_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
-function parseTopic(flag: string, value: string | boolean): string {
+function parseTopic(flag: string, value: Exclude<RawValue, undefined>): string {
   const name = String(value);
   if (!KAFKA_NAME.test(name) || name === '.' || name === '..') {
     throw new UsageError(`${flag} must be a topic name of 1-249 characters from [a-zA-Z0-9._-], got "${name}"`);

@@ -1,6 +1,6 @@
 /** Every failure the tool reports is one of these; checks read the class or its flags, never the message. */
 export const errorCodes = [
-  'usage', 'broker', 'missing-topic', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
+  'usage', 'broker', 'authentication', 'authorization', 'missing-topic', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -27,6 +27,16 @@ export class UsageError extends OrdersError {
 export class BrokerError extends OrdersError {
   readonly code = 'broker';
   override readonly canRetry = true;
+}
+
+/** The broker did not accept who we are: credentials, or the TLS handshake. Retrying will not help. */
+export class AuthenticationError extends OrdersError {
+  readonly code = 'authentication';
+}
+
+/** The principal may not do what the command needs; the message names the resource and the operation. */
+export class AuthorizationError extends OrdersError {
+  readonly code = 'authorization';
 }
 
 /** A topic a read-only command needs is not there. */

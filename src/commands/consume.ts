@@ -25,6 +25,7 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, ev
   session.logger.info(`consuming ${options.topic} as group ${options.group}, ${options.guarantee} (fail-rate ${options.failRate}, retries ${options.retries}, seed ${options.seed})`);
   await readTopic(session, {
     topic: options.topic,
+    group: options.group,
     consumer: mode.consumer,
     commit: false,
     exitAtEnd: options.exitAtEnd,

@@ -1,5 +1,6 @@
 import type { DlqReplayOptions } from '../config.js';
 import { DeliveryError, messageOf } from '../errors.js';
+import { authorizationFailure } from '../kafka/failures.js';
 import { DLQ_QUIET_END_MS, readTopic, type BatchHandler } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
@@ -78,7 +79,8 @@ export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession
         await producer.send({ topic: to, messages: [replayOf(letter)] });
       } catch (error) {
         claimed--;
-        failure ??= new DeliveryError(`could not replay ${where} to ${to}: ${messageOf(error)}`, error);
+        failure ??= authorizationFailure(error, { operation: 'WRITE', resource: `topic ${to}` })
+          ?? new DeliveryError(`could not replay ${where} to ${to}: ${messageOf(error)}`, error);
         stop.abort();
         return false;
       }
@@ -98,7 +100,7 @@ export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession
     return handled;
   };
 
-  await readTopic(session, { topic: options.dlqTopic, consumer, commit: !options.dryRun, exitAtEnd: true, quietEndMs: DLQ_QUIET_END_MS, until: stop.signal }, replayBatch);
+  await readTopic(session, { topic: options.dlqTopic, group: options.group, consumer, commit: !options.dryRun, exitAtEnd: true, quietEndMs: DLQ_QUIET_END_MS, until: stop.signal }, replayBatch);
   if (failure !== undefined) throw failure;
   return summary;
 }

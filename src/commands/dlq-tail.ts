@@ -34,12 +34,13 @@ export async function dlqTail(options: DlqTailOptions, session: KafkaSession, ev
   const summary: DlqTailSummary = { shown: 0 };
   await session.requireTopics([options.dlqTopic]);
   // A fresh group each run: it starts at the beginning and, with no commits, leaves nothing behind.
-  const consumer = session.consumer(`${DLQ_TAIL_GROUP_PREFIX}${randomUUID()}`);
+  const group = `${DLQ_TAIL_GROUP_PREFIX}${randomUUID()}`;
+  const consumer = session.consumer(group);
   const show = async (record: SourceRecord): Promise<void> => {
     events.deadLetter(viewOf(record));
     summary.shown++;
   };
-  await readTopic(session, { topic: options.dlqTopic, consumer, commit: false, exitAtEnd: options.exitAtEnd, quietEndMs: DLQ_QUIET_END_MS }, oneByOne(show));
+  await readTopic(session, { topic: options.dlqTopic, group, consumer, commit: false, exitAtEnd: options.exitAtEnd, quietEndMs: DLQ_QUIET_END_MS }, oneByOne(show));
   return summary;
 }
 

@@ -1,6 +1,7 @@
 import { encodeOrder, type Order } from '../avro/codec.js';
 import type { ProduceOptions } from '../config.js';
 import { messageOf } from '../errors.js';
+import { authorizationFailure } from '../kafka/failures.js';
 import type { KafkaSession, Producer } from '../kafka/session.js';
 import { orderGenerator } from '../orders/generate.js';
 
@@ -37,10 +38,14 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   await session.ensureTopics([options.topic], options.partitions);
   const producer = await session.connect(session.producer(), 'producer');
   session.logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
-  return sendOrders(producer, options, events, session.signal);
+  const summary = await sendOrders(session, producer, options, events);
+  session.throwIfFailed();
+  return summary;
 }
 
-async function sendOrders(producer: Producer, options: ProduceOptions, events: ProduceEvents, signal: AbortSignal): Promise<ProduceSummary> {
+async function sendOrders(session: KafkaSession, producer: Producer, options: ProduceOptions, events: ProduceEvents): Promise<ProduceSummary> {
+  // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too.
+  const stop = AbortSignal.any([session.signal, session.failed]);
   // A report per order needs the partition and offset of each, so one send() per order.
   const eachOrder = options.report === 'each';
   const nextOrder = orderGenerator(options.seed);
@@ -66,22 +71,25 @@ async function sendOrders(producer: Producer, options: ProduceOptions, events: P
     } catch (error) {
       failed += orders.length;
       firstError ??= messageOf(error);
+      const refused = authorizationFailure(error, { operation: 'WRITE', resource: `topic ${options.topic}` });
+      if (refused !== undefined) session.fail(refused);
     } finally {
       inFlight -= orders.length;
       drained?.();
     }
   };
   const waitBelow = (limit: number): Promise<void> =>
-    inFlight < limit ? Promise.resolve() : new Promise((resolve) => {
+    inFlight < limit || stop.aborted ? Promise.resolve() : new Promise((resolve) => {
       drained = () => {
-        if (inFlight < limit) { drained = undefined; resolve(); }
+        if (inFlight < limit || stop.aborted) { drained = undefined; resolve(); }
       };
     });
+  stop.addEventListener('abort', () => drained?.(), { once: true });
 
   // With a rate, a send holds about 10 ms of orders, so the pace stays even.
   const perSend = eachOrder ? 1 : options.rate === undefined ? ORDERS_PER_SEND : Math.max(1, Math.min(ORDERS_PER_SEND, Math.floor(options.rate / 100)));
   let requested = 0;
-  while (requested < options.count && !signal.aborted) {
+  while (requested < options.count && !stop.aborted) {
     if (options.rate !== undefined) await pace(started, requested, options.rate);
     await waitBelow(MAX_IN_FLIGHT);
     const orders = Array.from({ length: Math.min(perSend, options.count - requested) }, nextOrder);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../errors.js';
+import { authorizationFailure } from '../kafka/failures.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { BatchHandler } from '../kafka/reader.js';
 import { deadLetterOf, followRebalances, processOrder, type ConsumeMode, type ConsumeParts } from './mode.js';
@@ -37,6 +38,9 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
       try {
         if (!(await handleOne(record))) break;
       } catch (error) {
+        // A refused principal stays refused: stop with the reason instead of reading the record for ever.
+        const refused = authorizationFailure(error, { operation: 'WRITE', resource: `topic ${options.dlqTopic}` });
+        if (refused !== undefined) throw refused;
         session.logger.warn(`record ${record.topic}/${record.partition}@${record.offset} will be read again: ${messageOf(error)}`);
         await sleep(REDELIVERY_PAUSE_MS);
         break;

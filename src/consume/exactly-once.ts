@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BATCH_BUDGET_MS, transactionTimeoutMs } from '../config.js';
 import { AggregatesGapError, BrokerError, messageOf } from '../errors.js';
 import { restoreAggregates } from '../kafka/aggregate-store.js';
+import { GROUP_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, authorizationFailure } from '../kafka/failures.js';
 import type { BatchHandler } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import { committedOffset } from '../kafka/session.js';
@@ -107,6 +108,12 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
       return done.length;
     } catch (error) {
       if (error instanceof AggregatesGapError) throw error;
+      // A refused principal stays refused: stop with the reason instead of aborting the batch for ever.
+      const refused = authorizationFailure(error, (code) => (code === TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        ? { operation: 'WRITE', resource: `transactional id ${transactions.transactionalId}` }
+        : code === GROUP_AUTHORIZATION_FAILED ? { operation: 'READ', resource: `group ${options.group}` }
+          : { operation: 'WRITE', resource: `topics ${options.dlqTopic}, ${options.aggregatesTopic}` }));
+      if (refused !== undefined) throw refused;
       if (stopping()) return 0;
       session.logger.warn(`transaction for ${options.topic}/${first.partition} from offset ${first.offset} aborted, reading it again: ${messageOf(error)}`);
       await sleep(RETRY_BATCH_PAUSE_MS);

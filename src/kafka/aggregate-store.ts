@@ -21,7 +21,8 @@ export async function readSnapshots(
   limits: { enough?: (snapshots: Map<string, PartitionSnapshot>) => boolean; until?: AbortSignal } = {},
 ): Promise<Map<string, PartitionSnapshot>> {
   // A fresh group each read: starts at the beginning and commits nothing.
-  const consumer = session.consumer(`${AGGREGATES_READER_PREFIX}${randomUUID()}`);
+  const group = `${AGGREGATES_READER_PREFIX}${randomUUID()}`;
+  const consumer = session.consumer(group);
   const newest = new Map<string, PartitionSnapshot>();
   const done = new AbortController();
   const keep = async (record: { value: Buffer | null }): Promise<void> => {
@@ -33,7 +34,7 @@ export async function readSnapshots(
     if (limits.enough?.(newest) === true) done.abort();
   };
   const until = AbortSignal.any([done.signal, ...(limits.until === undefined ? [] : [limits.until])]);
-  await readTopic(session, { topic: aggregatesTopic, consumer, commit: false, exitAtEnd: true, quietEndMs: QUIET_END_MS, until }, oneByOne(keep));
+  await readTopic(session, { topic: aggregatesTopic, group, consumer, commit: false, exitAtEnd: true, quietEndMs: QUIET_END_MS, until }, oneByOne(keep));
   return newest;
 }
 

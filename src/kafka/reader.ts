@@ -6,6 +6,8 @@ import { committedOffset, type Consumer, type KafkaSession, type LogRange } from
 
 export interface ReadOptions {
   topic: string;
+  /** The consumer's group, named when the broker refuses it. */
+  group: string;
   /** Made by the session; readTopic connects, subscribes and disconnects it. */
   consumer: Consumer;
   /** Commit each partition's position after each batch; false where a transaction or librdkafka commits it, or nobody may. */
@@ -57,12 +59,14 @@ export function oneByOne(handle: RecordHandler): BatchHandler {
  */
 export async function readTopic(session: KafkaSession, options: ReadOptions, handle: BatchHandler): Promise<void> {
   const { consumer, topic } = options;
+  session.readingAs(options.group, topic);
   const offsets = await session.topicOffsets(topic);
   const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])), options.quietEndMs);
-  await session.connect(consumer, 'consumer');
-  await session.step(`subscribing to ${topic}`, () => consumer.subscribe({ topics: [topic] }));
+  await session.connect(consumer, 'consumer', { operation: 'READ', resource: `group ${options.group}` });
+  await session.step(`subscribing to ${topic}`, () => consumer.subscribe({ topics: [topic] }), { operation: 'READ', resource: `topic ${topic}` });
   const stop = new AbortController();
-  const stopped = AbortSignal.any([session.signal, stop.signal, ...(options.until === undefined ? [] : [options.until])]);
+  // A refused principal or bad credentials show only in librdkafka's log, and it would retry for ever.
+  const stopped = AbortSignal.any([session.signal, session.failed, stop.signal, ...(options.until === undefined ? [] : [options.until])]);
   let failure: { error: unknown } | undefined;
 
   await consumer.run({
@@ -108,6 +112,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
     await consumer.disconnect();
   }
   if (failure !== undefined) throw failure.error;
+  session.throwIfFailed();
 }
 
 async function commit(session: KafkaSession, consumer: Consumer, topic: string, partition: number, offset: number): Promise<void> {

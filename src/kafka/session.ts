@@ -1,8 +1,10 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { ConnectionOptions } from '../config.js';
-import { BrokerError, InterruptedError, MissingTopicError, messageOf } from '../errors.js';
+import type { ConnectionOptions, LogLevel } from '../config.js';
+import { BrokerError, InterruptedError, MissingTopicError, OrdersError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { authorizationFailure, loggedFailure, looksLikeTlsListener, type Access } from './failures.js';
+import { clientProperties } from './properties.js';
 
 const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
 
@@ -60,17 +62,36 @@ export class KafkaSession {
   private connectedAdmin: Promise<Admin> | undefined;
   // A step given up on (Ctrl-C, or our deadline) may still be out in librdkafka.
   private abandoned = false;
+  private readonly failedController = new AbortController();
+  // What the command reads, to name a group or topic librdkafka only logs as refused.
+  private reading: { group: string; topic: string } | undefined;
+  // The brokers hung up on the first request: likely a TLS listener reached in plain text.
+  private hungUpEarly = false;
+  /** Aborts when librdkafka reported a failure no retry can fix (credentials, TLS, authorization); see `failure`. */
+  readonly failed: AbortSignal = this.failedController.signal;
+  failure: OrdersError | undefined;
 
-  constructor(options: ConnectionOptions, logger: Logger, signal: AbortSignal, clientId = 'orders') {
+  constructor(options: ConnectionOptions & { logLevel: LogLevel }, logger: Logger, signal: AbortSignal, clientId = 'orders') {
     this.brokers = options.brokers;
     this.timeoutMs = options.timeoutMs;
     this.logger = logger;
     this.signal = signal;
+    const properties = clientProperties(options.properties);
     this.kafka = new Kafka({
-      kafkaJS: { brokers: options.brokers, clientId, requestTimeout: options.timeoutMs, logger: libraryLogger(logger), logLevel: logLevel.WARN },
+      kafkaJS: {
+        brokers: options.brokers,
+        // A client.id of the user's (say one their quotas or ACL audit logs know) wins over the command's.
+        ...(properties['client.id'] === undefined ? { clientId } : {}),
+        requestTimeout: options.timeoutMs,
+        logger: libraryLogger(logger, (message) => this.inspect(message)),
+        // INFO: some failures (a TLS listener reached in plain text) show only there; all of it goes to debug.
+        logLevel: options.logLevel === 'debug' || options.logLevel === 'trace' ? logLevel.DEBUG : logLevel.INFO,
+      },
       // Reconnect quickly after a broker restart instead of backing off to 10 s.
       'reconnect.backoff.ms': 100,
       'reconnect.backoff.max.ms': 1000,
+      // Security and everything else the user configures, as for any librdkafka client.
+      ...properties,
     });
   }
 
@@ -106,9 +127,32 @@ export class KafkaSession {
   }
 
   /** Connects a client made here, within the timeout. */
-  async connect<T extends { connect(): Promise<void> }>(client: T, what: string): Promise<T> {
-    await this.step(`connecting the ${what}`, () => client.connect());
+  async connect<T extends { connect(): Promise<void> }>(client: T, what: string, access?: Access): Promise<T> {
+    await this.step(`connecting the ${what}`, () => client.connect(), access);
     return client;
+  }
+
+  /** Names the group and topic a consumer reads, for failures librdkafka only logs. */
+  readingAs(group: string, topic: string): void {
+    this.reading = { group, topic };
+  }
+
+  /** Records a failure no retry can fix; whatever waits on `failed` stops. */
+  fail(failure: OrdersError): void {
+    if (this.failure !== undefined) return;
+    this.failure = failure;
+    this.failedController.abort(failure);
+  }
+
+  /** Throws the recorded failure, if any. */
+  throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private inspect(message: string): void {
+    const failure = loggedFailure(message, this.brokers, this.reading);
+    if (failure !== undefined) this.fail(failure);
+    else if (looksLikeTlsListener(message)) this.hungUpEarly = true;
   }
 
   /** The session's one admin client, connected on first use. */
@@ -122,21 +166,22 @@ export class KafkaSession {
     const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic));
     const admin = await this.admin();
     await this.step(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, () => admin.createTopics({
-      // Our deadline and librdkafka's end together, so no request outlives the step by much.
-      timeout: this.timeoutMs,
+      // One request per topic, run one after another in librdkafka: together they end with our deadline,
+      // so no request outlives the step (the process exit would wait for it).
+      timeout: Math.max(1_000, Math.floor(this.timeoutMs / specs.length)),
       topics: specs.map(({ topic, compacted }) => ({
         topic,
         numPartitions: partitions,
         replicationFactor: -1,
         configEntries: compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
-    }));
+    }), { operation: 'CREATE', resource: `topics ${specs.map((spec) => spec.topic).join(', ')}` });
   }
 
   /** For commands that only read: a missing topic is the user's mistake to hear about, not one to create. */
   async requireTopics(topics: string[]): Promise<void> {
     const admin = await this.admin();
-    const existing = new Set(await this.step('listing topics', () => admin.listTopics()));
+    const existing = new Set(await this.step('listing topics', () => admin.listTopics({ timeout: this.timeoutMs })));
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) throw new MissingTopicError(`topic ${missing.join(', ')} does not exist on ${this.brokers.join(',')}`);
   }
@@ -144,7 +189,7 @@ export class KafkaSession {
   /** Log start and high watermark of every partition of `topic`. */
   async topicOffsets(topic: string): Promise<Map<number, LogRange>> {
     const admin = await this.admin();
-    const offsets = await this.step(`reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic));
+    const offsets = await this.step(`reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic), { operation: 'DESCRIBE', resource: `topic ${topic}` });
     return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));
   }
 
@@ -152,12 +197,16 @@ export class KafkaSession {
    * Runs one start-up step: not at all once Ctrl-C came, and rejected with a BrokerError naming the
    * brokers when it takes longer than the timeout.
    */
-  async step<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  async step<T>(what: string, operation: () => Promise<T>, access?: Access): Promise<T> {
     this.throwIfAborted(what);
-    const noAnswer = (): BrokerError =>
-      new BrokerError(`no answer from Kafka at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; is the broker running?`);
+    this.throwIfFailed();
+    const noAnswer = (): BrokerError => new BrokerError(
+      `no answer from Kafka at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; `
+      + (this.hungUpEarly ? 'the broker hung up on the first request: is it a TLS or SASL listener (security.protocol)?' : 'is the broker running?'),
+    );
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
+    let onFailed: (() => void) | undefined;
     const deadline = new Promise<never>((_, reject) => {
       const giveUp = (error: Error): void => {
         this.abandoned = true;
@@ -165,18 +214,23 @@ export class KafkaSession {
       };
       timer = setTimeout(() => giveUp(noAnswer()), this.timeoutMs);
       onAbort = () => giveUp(this.interrupted(what));
+      onFailed = () => giveUp(this.failure ?? noAnswer());
       this.signal.addEventListener('abort', onAbort, { once: true });
+      this.failed.addEventListener('abort', onFailed, { once: true });
     });
     try {
       return await Promise.race([operation(), deadline]);
     } catch (error) {
-      if (error instanceof BrokerError || error instanceof InterruptedError || error instanceof MissingTopicError) throw error;
+      if (error instanceof OrdersError) throw error;
+      const refused = authorizationFailure(error, access);
+      if (refused !== undefined) throw refused;
       // The client may give up a moment before our deadline, with its own timeout or transport error.
       if (isNoAnswer(error)) throw noAnswer();
       throw new BrokerError(`Kafka at ${this.brokers.join(',')} failed while ${what}: ${messageOf(error)}`, error);
     } finally {
       clearTimeout(timer);
       if (onAbort !== undefined) this.signal.removeEventListener('abort', onAbort);
+      if (onFailed !== undefined) this.failed.removeEventListener('abort', onFailed);
     }
   }
 
@@ -241,12 +295,16 @@ export function committedOffset(offset: string | null): number {
 
 // librdkafka's own reports are transient states it retries itself, or failures a command reports in
 // its one error line; either way they are for debugging, not for the user's screen.
-function libraryLogger(logger: Logger): KafkaJS.Logger {
+function libraryLogger(logger: Logger, inspect: (message: string) => void): KafkaJS.Logger {
+  const seen = (message: string): void => {
+    logger.debug(message);
+    inspect(message);
+  };
   const adapter: KafkaJS.Logger = {
-    info: (message) => logger.debug(message),
-    debug: (message) => logger.debug(message),
-    warn: (message) => logger.debug(message),
-    error: (message) => logger.debug(message),
+    info: seen,
+    debug: seen,
+    warn: seen,
+    error: seen,
     namespace: () => adapter,
     setLogLevel: () => {},
   };

@@ -18,12 +18,12 @@ const COMMIT_TRIES = 5;
 export class Transactions {
   private producer: Producer | undefined;
 
-  constructor(private readonly session: KafkaSession, private readonly transactionalId: string, private readonly timeoutMs: number) {}
+  constructor(private readonly session: KafkaSession, readonly transactionalId: string, private readonly timeoutMs: number) {}
 
   async connect(): Promise<void> {
     const producer = this.session.transactionalProducer(this.transactionalId, this.timeoutMs);
     // connect() also runs initTransactions, which fences any earlier producer with this id.
-    await this.session.connect(producer, 'transactional producer');
+    await this.session.connect(producer, 'transactional producer', { operation: 'WRITE', resource: `transactional id ${this.transactionalId}` });
     this.producer = producer;
   }
 

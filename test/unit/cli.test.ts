@@ -39,7 +39,7 @@ describe('the CLI module', () => {
     const commands = new Map(program().commands.map((command) => [command.name(), command.options.map((option) => option.long)]));
     const tables = { produce: produceFlags, consume: consumeFlags, 'dlq-tail': dlqTailFlags, stats: statsFlags, 'dlq-replay': dlqReplayFlags };
     for (const [name, flags] of Object.entries(tables)) {
-      assert.deepEqual(commands.get(name), Object.values(flags).map((flag) => flag.syntax.split(' ')[0]), name);
+      assert.deepEqual(commands.get(name), Object.values(flags).map((flag) => new Option(flag.syntax).long), name);
     }
   });
 });

@@ -11,14 +11,14 @@ describe('flag validation', () => {
     assert.deepEqual({ ...options, seed: 0 }, {
       brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3,
       topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once',
-      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, exitAtEnd: false, logLevel: 'info',
+      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, exitAtEnd: false, logLevel: 'info', properties: {},
     });
     assert.ok(Number.isInteger(options.seed));
   });
 
   it('takes --broker over KAFKA_BROKERS over the default', () => {
     assert.deepEqual(parseProduceOptions({}, { KAFKA_BROKERS: 'k1:9092,k2:9093' }).brokers, ['k1:9092', 'k2:9093']);
-    assert.deepEqual(parseProduceOptions({ brokers: 'b:1' }, { KAFKA_BROKERS: 'k1:9092' }).brokers, ['b:1']);
+    assert.deepEqual(parseProduceOptions({ broker: 'b:1' }, { KAFKA_BROKERS: 'k1:9092' }).brokers, ['b:1']);
   });
 
   it('rejects malformed broker lists, naming the source', () => {
