@@ -1,7 +1,7 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { ConnectionOptions, LogLevel } from '../config.js';
-import { BrokerError, InterruptedError, MissingTopicError, OrdersError, messageOf } from '../errors.js';
+import { AuthenticationError, BrokerError, InterruptedError, MissingTopicError, OrdersError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { authorizationFailure, loggedFailure, looksLikeTlsListener, type Access } from './failures.js';
 import { clientProperties } from './properties.js';
@@ -67,6 +67,8 @@ export class KafkaSession {
   private reading: { group: string; topic: string } | undefined;
   // The brokers hung up on the first request: likely a TLS listener reached in plain text.
   private hungUpEarly = false;
+  // A request was answered: credentials and TLS work, so a later handshake failure is a broker restarting.
+  private answered = false;
   /** Aborts when librdkafka reported a failure no retry can fix (credentials, TLS, authorization); see `failure`. */
   readonly failed: AbortSignal = this.failedController.signal;
   failure: OrdersError | undefined;
@@ -151,8 +153,14 @@ export class KafkaSession {
 
   private inspect(message: string): void {
     const failure = loggedFailure(message, this.brokers, this.reading);
-    if (failure !== undefined) this.fail(failure);
-    else if (looksLikeTlsListener(message)) this.hungUpEarly = true;
+    if (failure === undefined) {
+      if (looksLikeTlsListener(message)) this.hungUpEarly = true;
+    } else if (failure instanceof AuthenticationError && this.answered) {
+      // librdkafka reconnects by itself; a refused principal (authorization) stays fatal.
+      this.logger.warn(failure.message);
+    } else {
+      this.fail(failure);
+    }
   }
 
   /** The session's one admin client, connected on first use. */
@@ -176,12 +184,14 @@ export class KafkaSession {
         configEntries: compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     }), { operation: 'CREATE', resource: `topics ${specs.map((spec) => spec.topic).join(', ')}` });
+    this.answered = true;
   }
 
   /** For commands that only read: a missing topic is the user's mistake to hear about, not one to create. */
   async requireTopics(topics: string[]): Promise<void> {
     const admin = await this.admin();
     const existing = new Set(await this.step('listing topics', () => admin.listTopics({ timeout: this.timeoutMs })));
+    this.answered = true;
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) throw new MissingTopicError(`topic ${missing.join(', ')} does not exist on ${this.brokers.join(',')}`);
   }
