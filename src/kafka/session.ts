@@ -58,6 +58,8 @@ export class KafkaSession {
   readonly logger: Logger;
   readonly signal: AbortSignal;
   private readonly kafka: KafkaJS.Kafka;
+  // The user's librdkafka properties go on every client last, so none of the tool's tuning hides them.
+  private readonly properties: Record<string, string>;
   private readonly made: Closable[] = [];
   private connectedAdmin: Promise<Admin> | undefined;
   // A step given up on (Ctrl-C, or our deadline) may still be out in librdkafka.
@@ -79,6 +81,7 @@ export class KafkaSession {
     this.logger = logger;
     this.signal = signal;
     const properties = clientProperties(options.properties);
+    this.properties = properties;
     this.kafka = new Kafka({
       kafkaJS: {
         brokers: options.brokers,
@@ -99,7 +102,7 @@ export class KafkaSession {
 
   /** An idempotent producer, not yet connected. */
   producer(): Producer {
-    return this.track(this.kafka.producer({ kafkaJS: { idempotent: true, acks: -1 }, ...PRODUCER_TUNING }));
+    return this.track(this.kafka.producer({ kafkaJS: { idempotent: true, acks: -1 }, ...PRODUCER_TUNING, ...this.properties }));
   }
 
   /** A producer whose sends and consumer offsets commit or abort together. */
@@ -107,6 +110,7 @@ export class KafkaSession {
     return this.track(this.kafka.producer({
       kafkaJS: { transactionalId, idempotent: true, acks: -1, transactionTimeout: transactionTimeoutMs },
       ...PRODUCER_TUNING,
+      ...this.properties,
     }));
   }
 
@@ -125,6 +129,7 @@ export class KafkaSession {
       },
       ...CONSUMER_TUNING,
       ...tuning,
+      ...this.properties,
     }));
   }
 
