@@ -144,6 +144,7 @@ export const consumeFlags = {
   retries: integerFlag('--retries <n>', 'retries after the first attempt', 2, 0, 100),
   backoffMs: integerFlag('--backoff-ms <ms>', `delay before the first retry; doubles each retry (at most ${MAX_BACKOFF_MS} ms), with jitter`, 100, 0, 60_000),
   seed: seedFlag('seed of the simulated failures'),
+  maxInFlight: integerFlag('--max-in-flight <n>', 'orders processed at once, each retrying on its own clock (orders with the same key one after the other); a partition waits while all are taken', 5_000, 1, 100_000),
   exitAtEnd: switchFlag('--exit-at-end', 'stop once every assigned partition is read to its end'),
 } satisfies FlagSet;
 

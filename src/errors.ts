@@ -77,7 +77,11 @@ export class SimulatedFailure extends OrdersError {
   override readonly canRetry = true;
 
   constructor(orderId: string, attempt: number) {
+    // No stack: nobody reads it, and a run at fail-rate 0.3 makes 40,000 of these per 100,000 orders.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`simulated transient failure of order ${orderId} on attempt ${attempt}`);
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 

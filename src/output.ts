@@ -8,6 +8,7 @@ import type { DlqTailEvents, DlqTailSummary } from './commands/dlq-tail.js';
 import type { Stats } from './commands/stats.js';
 import type { ProduceEvents, ProduceSummary } from './commands/produce.js';
 import { LineBudget } from './line-budget.js';
+import type { FlightStatus } from './processing/flight.js';
 import type { LogLevel } from './config.js';
 import type { Logger } from './logger.js';
 import { average, totalPrice, type Aggregate } from './processing/aggregate.js';
@@ -96,12 +97,20 @@ export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
   let deadLettered = 0;
   let latest: Aggregate | undefined;
   // Only a person reading a terminal needs the budget; JSON lines are data and all of them are written.
+  let flight: FlightStatus = { inFlight: 0, backingOff: 0 };
   const progress = term.json ? undefined : setInterval(() => {
     const skipped = budget.takeSuppressed();
-    if (skipped > 0) term.out(`... ${skipped} more events not shown (processed=${processed} dlq=${deadLettered}${latest === undefined ? '' : ` ${figuresText(latest)}`})`);
+    // A retry that is waiting is visible: a quiet terminal still says what is held back.
+    if (skipped > 0 || flight.backingOff > 0) {
+      const waiting = `in_flight=${flight.inFlight} backing_off=${flight.backingOff}`;
+      term.out(`... ${skipped} more events not shown (processed=${processed} dlq=${deadLettered} ${waiting}${latest === undefined ? '' : ` ${figuresText(latest)}`})`);
+    }
   }, 1000);
   progress?.unref();
   return {
+    flight(status) {
+      flight = status;
+    },
     processed({ order, partition, offset, attempts, aggregate, latencyMs }) {
       processed++;
       latest = aggregate;

@@ -50,8 +50,9 @@ export class OrdersProcess {
     });
   }
 
+  /** The JSON events printed so far: complete lines only, as the last one may still be being written. */
   events(): JsonEvent[] {
-    return jsonLines(this.stdout);
+    return jsonLines(this.stdout.slice(0, this.stdout.lastIndexOf('\n') + 1));
   }
 
   /** Waits until `condition` holds for the output so far; fails after `timeoutMs`. */

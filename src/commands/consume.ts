@@ -3,9 +3,12 @@ import { atLeastOnce } from '../consume/at-least-once.js';
 import { exactlyOnce } from '../consume/exactly-once.js';
 import type { ConsumeParts } from '../consume/mode.js';
 import { Tally, type ConsumeEvents, type ConsumeSummary } from '../consume/tally.js';
-import { readTopic } from '../kafka/reader.js';
+import { DoneOffsets, readTopic } from '../kafka/reader.js';
 import type { KafkaSession } from '../kafka/session.js';
+import { FlightGate } from '../processing/flight.js';
 import { PartitionTotals } from '../processing/partition-totals.js';
+
+const STATUS_EVERY_MS = 1_000;
 
 export type { ConsumeEvents, ConsumeSummary } from '../consume/tally.js';
 
@@ -17,7 +20,13 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, ev
   const exactly = options.guarantee === 'exactly-once';
   const totals = new PartitionTotals(exactly);
   const tally = new Tally(events);
-  const parts: ConsumeParts = { options, session, events, totals, tally };
+  const stop = AbortSignal.any([session.signal, session.failed]);
+  const gate = new FlightGate(options.maxInFlight, stop);
+  const done = new DoneOffsets();
+  const parts: ConsumeParts = { options, session, events, totals, tally, gate, stop, done };
+  // What waits is visible: the terminal's progress line shows orders in flight and in backoff.
+  const status = setInterval(() => events.flight?.(gate.status()), STATUS_EVERY_MS);
+  status.unref();
   const mode = exactly ? exactlyOnce(parts) : atLeastOnce(parts);
 
   await session.ensureTopics([options.topic, options.dlqTopic, { topic: options.aggregatesTopic, compacted: true }], options.partitions);
@@ -29,9 +38,13 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, ev
     consumer: mode.consumer,
     commit: false,
     exitAtEnd: options.exitAtEnd,
-    ...(mode.concurrency === undefined ? {} : { concurrency: mode.concurrency }),
-    onStop: () => totals.freeze(),
+    done,
+    beforeDisconnect: async () => {
+      await mode.drain();
+      totals.freeze();
+    },
   }, mode.handle);
+  clearInterval(status);
   await mode.settle();
   return tally.summary(totals.total(), options.seed);
 }

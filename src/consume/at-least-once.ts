@@ -2,59 +2,86 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../errors.js';
 import { authorizationFailure } from '../kafka/failures.js';
 import type { SourceRecord } from '../kafka/record.js';
-import type { BatchHandler } from '../kafka/reader.js';
-import { deadLetterOf, followRebalances, processOrder, type ConsumeMode, type ConsumeParts } from './mode.js';
+import type { Outcome } from '../processing/process-record.js';
+import { Committer } from './committer.js';
+import { Dispatch } from './dispatch.js';
+import { deadLetterOf, followRebalances, type ConsumeMode, type ConsumeParts } from './mode.js';
 
-// Offsets of handled records are committed by librdkafka this often, and on shutdown; a commit after
-// every batch swamped the group coordinator at 10,000 orders/s.
+// The offsets below which every record is done are committed this often, on a rebalance and at the end;
+// a commit after every batch swamped the group coordinator at 10,000 orders/s.
 const COMMIT_EVERY_MS = 1_000;
-// A record whose dead letter could not be sent (the broker is away) is read again after this pause.
-const REDELIVERY_PAUSE_MS = 500;
+// A dead letter the broker did not take (it is away) is sent again after this pause, for as long as it takes.
+const RESEND_PAUSE_MS = 500;
 
 /**
- * At-least-once: an offset is committed only after its order was folded into the totals or its dead
- * letter acknowledged; after a crash the records since the last commit are handled again.
+ * At-least-once: an order is folded into the totals, or its dead letter acknowledged, as soon as it is
+ * done; the committed offset never passes a record still in flight. After a crash the records since the
+ * last commit are handled again.
  */
 export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
-  const { options, session, totals, tally } = parts;
+  const { options, session, totals, tally, stop } = parts;
   const producer = session.producer();
-  const consumer = session.consumer(options.group, followRebalances(parts), COMMIT_EVERY_MS);
 
-  // False when the partition was revoked meanwhile: its new owner reads the record again.
-  const handleOne = async (record: SourceRecord): Promise<boolean> => {
-    const lease = totals.lease(record.partition);
-    if (lease === undefined) return false;
-    const outcome = await processOrder(parts, record);
-    if (outcome.kind === 'dead-letter') await producer.send({ topic: options.dlqTopic, messages: [deadLetterOf(parts, record, outcome)] });
-    else if (!totals.fold(lease, outcome.order.price)) return false;
-    tally.record(record, outcome, totals.total());
-    return true;
-  };
-
-  const handle: BatchHandler = async (records, stopping) => {
-    let handled = 0;
-    for (const record of records) {
-      if (stopping()) break;
+  // True once acknowledged; false when the stop came first (the record is read again next time).
+  const sendDeadLetter = async (record: SourceRecord, outcome: Outcome & { kind: 'dead-letter' }): Promise<boolean> => {
+    for (let tries = 1; !stop.aborted; tries++) {
       try {
-        if (!(await handleOne(record))) break;
+        await producer.send({ topic: options.dlqTopic, messages: [deadLetterOf(parts, record, outcome)] });
+        return true;
       } catch (error) {
-        // A refused principal stays refused: stop with the reason instead of reading the record for ever.
+        // A refused principal stays refused: stop with the reason.
         const refused = authorizationFailure(error, { operation: 'WRITE', resource: `topic ${options.dlqTopic}` });
         if (refused !== undefined) throw refused;
-        session.logger.warn(`record ${record.topic}/${record.partition}@${record.offset} will be read again: ${messageOf(error)}`);
-        await sleep(REDELIVERY_PAUSE_MS);
-        break;
+        if (tries === 1) session.logger.warn(`dead letter of ${record.topic}/${record.partition}@${record.offset} not acknowledged, sending it again until it is: ${messageOf(error)}`);
+        await sleep(RESEND_PAUSE_MS, undefined, { signal: stop }).catch(() => undefined);
       }
-      handled++;
     }
-    return handled;
+    return false;
   };
+
+  const dispatch = new Dispatch<true>(parts, async (record, outcome, lease) => {
+    // Revoked meanwhile (even if assigned back): its owner reads the record again.
+    if (totals.aggregateOf(lease) === undefined) return undefined;
+    if (outcome.kind === 'dead-letter') {
+      if (!(await sendDeadLetter(record, outcome))) return undefined;
+    } else if (!totals.fold(lease, outcome.order.price)) {
+      return undefined;
+    }
+    tally.record(record, outcome, totals.total());
+    return true;
+  });
+
+  const commitFinished = async (partitions?: number[]): Promise<void> => {
+    const finished = [...dispatch.finished(partitions)];
+    if (finished.length === 0) return;
+    await consumer.commitOffsets(finished.map(([partition, { finished: records }]) =>
+      ({ topic: options.topic, partition, offset: String(Number(records[records.length - 1]?.record.offset) + 1) })));
+    for (const [partition, { lease, finished: records }] of finished) {
+      dispatch.committed(partition, lease, records.length);
+      parts.done.report(partition, Number(records[records.length - 1]?.record.offset));
+    }
+  };
+  let committer: Committer | undefined;
+
+  const consumer = session.consumer(options.group, followRebalances(parts, {
+    revoking: async (partitions) => {
+      await committer?.now(partitions);
+      dispatch.forget(partitions);
+    },
+  }));
 
   return {
     consumer,
-    concurrency: undefined,
-    start: async () => { await session.connect(producer, 'dead-letter producer'); },
-    handle,
+    start: async () => {
+      await session.connect(producer, 'dead-letter producer');
+      committer = new Committer(commitFinished, COMMIT_EVERY_MS, session.logger);
+    },
+    handle: (records) => dispatch.accept(records),
+    drain: async () => {
+      await dispatch.idle();
+      // Everything finished is committed before the consumer leaves, unless Ctrl-C or a fatal failure says go.
+      await committer?.close(() => dispatch.finished().size === 0, parts.stop);
+    },
     settle: async () => {},
   };
 }

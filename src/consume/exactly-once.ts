@@ -1,28 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BATCH_BUDGET_MS, transactionTimeoutMs } from '../config.js';
-import { AggregatesGapError, BrokerError, messageOf } from '../errors.js';
+import { transactionTimeoutMs } from '../config.js';
+import { AggregatesGapError, messageOf } from '../errors.js';
 import { restoreAggregates } from '../kafka/aggregate-store.js';
 import { GROUP_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, authorizationFailure } from '../kafka/failures.js';
-import type { BatchHandler } from '../kafka/reader.js';
-import type { SourceRecord } from '../kafka/record.js';
 import { committedOffset } from '../kafka/session.js';
 import { Transactions } from '../kafka/transactions.js';
-import { EMPTY_AGGREGATE, addOrder, type Aggregate } from '../processing/aggregate.js';
+import { EMPTY_AGGREGATE, addOrder } from '../processing/aggregate.js';
 import type { Lease } from '../processing/partition-totals.js';
 import type { Outcome } from '../processing/process-record.js';
 import { encodeSnapshot, snapshotKey } from '../processing/snapshot.js';
-import { deadLetterOf, followRebalances, processOrder, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { Committer } from './committer.js';
+import { Dispatch } from './dispatch.js';
+import { deadLetterOf, followRebalances, type ConsumeMode, type ConsumeParts } from './mode.js';
 
-const RETRY_BATCH_PAUSE_MS = 500;
+// Commits follow each other as soon as something finished; this tick only catches what a failed commit left.
+const COMMIT_EVERY_MS = 100;
 
 /** The prefix of the transactional ids exactly-once consumers use: `<prefix><group>-<uuid>`. */
 export const TRANSACTIONAL_ID_PREFIX = 'orders-';
 
 /**
- * Exactly-once: each batch of one partition is one transaction holding its dead letters, a snapshot of
- * that partition's aggregate and the consumed offsets. On assignment the aggregates are restored from
- * the snapshots that match the committed offsets.
+ * Exactly-once: every 100 ms one transaction takes what finished, in offset order, in each partition:
+ * the dead letters, a snapshot of each partition's aggregate and the consumed offsets. On assignment
+ * the aggregates are restored from the snapshots that match the committed offsets.
  */
 export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   const { options, session, totals, tally } = parts;
@@ -45,89 +45,100 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     restoring = restore(leases).then(() => undefined, (error: unknown) => error);
   };
 
-  const consumer = session.consumer(options.group, {
-    // Measured on 300,000 orders: 500 per batch took 6.9 s (one transaction each), 10,000 took 3.5 s.
-    'js.consumer.max.batch.size': 10_000,
-    ...followRebalances(parts, startRestore),
-  });
+  // Decisions are pure functions of the record (seed, orderId, attempt): they wait here, side-effect free,
+  // until a transaction commits them, and after a crash the same records are decided the same way.
+  const dispatch = new Dispatch<Outcome>(parts, async (_record, outcome) => outcome);
 
-  // Waits for the restore of the current assignment; a gap is fatal, any other failure is retried with the next batch.
-  const restored = async (): Promise<void> => {
+  // Waits for the restore of the current assignment; a gap is fatal, any other failure starts it again.
+  const restored = async (): Promise<boolean> => {
     const failure = await restoring;
-    if (failure === undefined || failure instanceof AggregatesGapError) {
-      if (failure !== undefined) throw failure;
-      return;
-    }
+    if (failure === undefined) return true;
+    if (failure instanceof AggregatesGapError) throw failure;
     startRestore(totals.restoring());
-    throw new BrokerError(`could not restore the aggregates of ${options.topic}: ${messageOf(failure)}`, failure);
+    session.logger.warn(`could not restore the aggregates of ${options.topic}, trying again: ${messageOf(failure)}`);
+    return false;
   };
 
-  const handle: BatchHandler = async (records, stopping) => {
-    const first = records[0];
-    if (first === undefined) return 0;
-    const started = Date.now();
-    // Each handled record with its outcome and the partition's aggregate after it.
-    const done: [SourceRecord, Outcome, Aggregate][] = [];
-    try {
-      await restored();
-      const lease = totals.lease(first.partition);
-      const before = lease === undefined ? undefined : totals.aggregateOf(lease);
-      // Revoked, or not restored yet: the batch is read again by whoever owns it.
-      if (lease === undefined || before === undefined) return 0;
+  /**
+   * One transaction for what finished in every partition (or in `partitions`): their dead letters, a
+   * snapshot of each partition's aggregate and the offsets after them. Only once it commits are the
+   * outcomes counted and shown.
+   */
+  const commitFinished = async (partitions?: number[]): Promise<void> => {
+    if (!(await restored())) return;
+    const batches = [...dispatch.finished(partitions)].flatMap(([partition, { lease, finished }]) => {
+      const before = totals.aggregateOf(lease);
+      if (before === undefined) return [];
       let aggregate = before;
-      const committed = await transactions.run(async (txn) => {
-        // Dead letters need not be acknowledged one by one: the commit waits for all of them.
-        // Each failure is caught at once (an abort purges the others), so none goes unhandled while we work.
-        const sends: Promise<void>[] = [];
-        let sendFailure: unknown;
-        for (const record of records) {
-          if (stopping() || (done.length > 0 && Date.now() - started > BATCH_BUDGET_MS)) break;
-          const outcome = await processOrder(parts, record);
-          if (outcome.kind === 'dead-letter') {
-            sends.push(txn.send({ topic: options.dlqTopic, messages: [deadLetterOf(parts, record, outcome)] }).then(() => undefined, (error: unknown) => { sendFailure ??= error; }));
-          } else {
-            aggregate = addOrder(aggregate, outcome.order.price);
-          }
-          done.push([record, outcome, aggregate]);
-        }
-        await Promise.all(sends);
-        if (sendFailure !== undefined) throw sendFailure;
-        const last = done[done.length - 1]?.[0];
-        if (last === undefined) return false;
-        const snapshot = { group: options.group, topic: options.topic, partition: first.partition, aggregate, offset: Number(last.offset) };
-        await txn.send({ topic: options.aggregatesTopic, messages: [{ key: snapshotKey(options.group, options.topic, first.partition), value: encodeSnapshot(snapshot) }] });
-        await txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: [{ partition: first.partition, offset: String(snapshot.offset + 1) }] }] });
-        return true;
+      const after = finished.map(({ result }) => {
+        if (result.kind === 'processed') aggregate = addOrder(aggregate, result.order.price);
+        return aggregate;
       });
-      if (!committed) return 0;
-      // Committed: only now does the outcome count, and only now is it shown.
-      for (const [record, outcome, after] of done) {
-        totals.set(lease, after);
-        tally.record(record, outcome, totals.total());
-      }
-      return done.length;
+      const last = Number(finished[finished.length - 1]?.record.offset);
+      return [{ partition, lease, finished, after, snapshot: { group: options.group, topic: options.topic, partition, aggregate, offset: last } }];
+    });
+    if (batches.length === 0) return;
+    try {
+      await transactions.run(async (txn) => {
+        const letters = batches.flatMap(({ finished }) => finished.flatMap(({ record, result }) => (result.kind === 'dead-letter' ? [deadLetterOf(parts, record, result)] : [])));
+        // The commit waits for every one of these sends.
+        if (letters.length > 0) await txn.send({ topic: options.dlqTopic, messages: letters });
+        await txn.send({
+          topic: options.aggregatesTopic,
+          messages: batches.map(({ snapshot }) => ({ key: snapshotKey(snapshot.group, snapshot.topic, snapshot.partition), value: encodeSnapshot(snapshot) })),
+        });
+        await txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: batches.map(({ snapshot }) => ({ partition: snapshot.partition, offset: String(snapshot.offset + 1) })) }] });
+      });
     } catch (error) {
-      if (error instanceof AggregatesGapError) throw error;
-      // A refused principal stays refused: stop with the reason instead of aborting the batch for ever.
+      // A refused principal stays refused: stop with the reason instead of aborting for ever.
       const refused = authorizationFailure(error, (code) => (code === TRANSACTIONAL_ID_AUTHORIZATION_FAILED
         ? { operation: 'WRITE', resource: `transactional id ${transactions.transactionalId}` }
         : code === GROUP_AUTHORIZATION_FAILED ? { operation: 'READ', resource: `group ${options.group}` }
           : { operation: 'WRITE', resource: `topics ${options.dlqTopic}, ${options.aggregatesTopic}` }));
-      if (refused !== undefined) throw refused;
-      if (stopping()) return 0;
-      session.logger.warn(`transaction for ${options.topic}/${first.partition} from offset ${first.offset} aborted, reading it again: ${messageOf(error)}`);
-      await sleep(RETRY_BATCH_PAUSE_MS);
-      return 0;
+      if (refused !== undefined) session.fail(refused);
+      throw error;
+    }
+    for (const { partition, lease, finished, after, snapshot } of batches) {
+      dispatch.committed(partition, lease, finished.length);
+      parts.done.report(partition, snapshot.offset);
+      finished.forEach(({ record, result }, index) => {
+        totals.set(lease, after[index] ?? EMPTY_AGGREGATE);
+        tally.record(record, result, totals.total());
+      });
     }
   };
+  let committer: Committer | undefined;
+
+  const consumer = session.consumer(options.group, followRebalances(parts, {
+    assigned: startRestore,
+    revoking: async (partitions) => {
+      await committer?.now(partitions);
+      dispatch.forget(partitions);
+    },
+  }));
 
   return {
     consumer,
-    // One transaction at a time: partitions take turns, each batch in order.
-    concurrency: 1,
-    start: () => transactions.connect(),
-    handle,
-    // A gap found by a restore no batch waited for must still fail the run: its totals would be wrong.
+    start: async () => {
+      await transactions.connect();
+      committer = new Committer(async (partitions) => {
+        try {
+          await commitFinished(partitions);
+        } catch (error) {
+          if (error instanceof AggregatesGapError) session.fail(error);
+          else throw error;
+        }
+      }, COMMIT_EVERY_MS, session.logger);
+      // A transaction as soon as the previous one is done and something finished: latency is one commit.
+      dispatch.onFinished = () => committer?.soon();
+    },
+    handle: (records) => dispatch.accept(records),
+    drain: async () => {
+      await dispatch.idle();
+      // Everything finished is committed before the consumer leaves, unless Ctrl-C or a fatal failure says go.
+      await committer?.close(() => dispatch.finished().size === 0, parts.stop);
+    },
+    // A gap found by a restore no commit waited for must still fail the run: its totals would be wrong.
     settle: async () => {
       const failure = await restoring;
       if (failure instanceof AggregatesGapError) throw failure;

@@ -1,50 +1,66 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { ConsumeOptions } from '../config.js';
 import { retryPolicyOf } from '../config.js';
 import { SimulatedFailure, messageOf } from '../errors.js';
-import type { BatchHandler } from '../kafka/reader.js';
+import type { BatchHandler, DoneOffsets } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { Consumer, ConsumerTuning, KafkaSession } from '../kafka/session.js';
 import { deadLetter, type DeadLetterRecord } from '../processing/dlq.js';
+import type { FlightGate } from '../processing/flight.js';
 import type { PartitionTotals } from '../processing/partition-totals.js';
 import { processRecord, type Outcome } from '../processing/process-record.js';
 import { failsAttempt } from '../processing/simulated-failure.js';
 import type { ConsumeEvents, Tally } from './tally.js';
 
-/** What both guarantees work with; `totals` and `tally` are the only state that changes. */
+/** What both guarantees work with; `totals`, `tally` and `gate` are the only state that changes. */
 export interface ConsumeParts {
   options: ConsumeOptions;
   session: KafkaSession;
   events: ConsumeEvents;
   totals: PartitionTotals;
   tally: Tally;
+  gate: FlightGate;
+  /** Ctrl-C, SIGTERM or a fatal failure: backoffs end at once, their records are read again next time. */
+  stop: AbortSignal;
+  /** Told each partition's last committed offset, which is what --exit-at-end waits for. */
+  done: DoneOffsets;
 }
 
-/** One guarantee's way of consuming: its consumer, its start-up, its batch handler. */
+/** One guarantee's way of consuming: its consumer, its start-up, its batch handler, its last commit. */
 export interface ConsumeMode {
   readonly consumer: Consumer;
-  /** Partitions handled at once; undefined for all assigned. */
-  readonly concurrency: number | undefined;
   start(): Promise<void>;
   readonly handle: BatchHandler;
+  /**
+   * Reading stopped, the consumer still in its group: lets what is in flight finish (Ctrl-C cuts the
+   * backoffs short instead) and commits what finished.
+   */
+  drain(): Promise<void>;
   /** Waits for work started outside a batch (a restore) so the summary is final. */
   settle(): Promise<void>;
 }
 
 const { ERR__ASSIGN_PARTITIONS, ERR__REVOKE_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
 
-/** A rebalance_cb that moves `topic`'s partitions in and out of `totals`, then tells `assigned`. */
-export function followRebalances(parts: ConsumeParts, assigned: (partitions: number[]) => void = () => {}): ConsumerTuning {
+/**
+ * A rebalance_cb that moves `topic`'s partitions in and out of `totals`: it tells `assigned` after an
+ * assignment, and awaits `revoking` (the commit of what finished) before partitions leave.
+ */
+export function followRebalances(
+  parts: ConsumeParts,
+  hooks: { assigned?: (partitions: number[]) => void; revoking?: (partitions: number[]) => Promise<void> } = {},
+): ConsumerTuning {
   const { options: { topic }, totals, session } = parts;
   return {
-    rebalance_cb: (error: { code: number }, assignment: { topic: string; partition: number }[]) => {
+    rebalance_cb: async (error: { code: number }, assignment: { topic: string; partition: number }[]) => {
       const partitions = assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
       if (error.code === ERR__ASSIGN_PARTITIONS) {
         totals.assign(partitions);
         session.logger.info(`assigned ${topic} partitions ${partitions.join(', ') || 'none'}`);
-        assigned(partitions);
+        hooks.assigned?.(partitions);
       } else if (error.code === ERR__REVOKE_PARTITIONS) {
+        // The client waits for this promise before the partitions go: what finished is committed first.
+        await hooks.revoking?.(partitions).catch((failure: unknown) => session.logger.warn(`commit before the rebalance failed: ${messageOf(failure)}`));
         totals.revoke(partitions);
         session.logger.info(`revoked ${topic} partitions ${partitions.join(', ') || 'none'}`);
       }
@@ -52,9 +68,9 @@ export function followRebalances(parts: ConsumeParts, assigned: (partitions: num
   };
 }
 
-/** Decodes a record and runs the (simulated) business step with the retry policy. */
+/** Decodes a record and runs the (simulated) business step with the retry policy; a stop rejects the backoff. */
 export function processOrder(parts: ConsumeParts, record: SourceRecord): Promise<Outcome> {
-  const { options, events } = parts;
+  const { options, events, gate } = parts;
   return processRecord(record.value, {
     policy: retryPolicyOf(options),
     process: (order, attempt) => {
@@ -62,7 +78,7 @@ export function processOrder(parts: ConsumeParts, record: SourceRecord): Promise
     },
     retrying: ({ orderId, attempt, delayMs, error }) =>
       events.retrying({ orderId, partition: record.partition, offset: record.offset, attempt, delayMs, errorMessage: messageOf(error) }),
-    sleep: (ms) => sleep(ms),
+    sleep: (ms) => gate.backoff(ms),
   });
 }
 

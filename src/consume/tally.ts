@@ -3,6 +3,7 @@ import { messageOf } from '../errors.js';
 import type { SourceRecord } from '../kafka/record.js';
 import { EMPTY_AGGREGATE, type Aggregate } from '../processing/aggregate.js';
 import type { DeadLetterReason } from '../processing/dlq.js';
+import type { FlightStatus } from '../processing/flight.js';
 import type { Outcome } from '../processing/process-record.js';
 
 export interface ProcessedOrder {
@@ -38,6 +39,8 @@ export interface ConsumeEvents {
   processed(result: ProcessedOrder): void;
   retrying(notice: RetryNotice): void;
   deadLettered(result: DeadLetteredOrder): void;
+  /** Each second: what is in flight and waiting out a backoff. */
+  flight?(status: FlightStatus): void;
 }
 
 export interface ConsumeSummary {

@@ -18,7 +18,7 @@ export const AGGREGATES_READER_PREFIX = 'orders-aggregates-reader-';
 export async function readSnapshots(
   session: KafkaSession,
   aggregatesTopic: string,
-  limits: { enough?: (snapshots: Map<string, PartitionSnapshot>) => boolean; until?: AbortSignal } = {},
+  limits: { enough?: (snapshots: Map<string, PartitionSnapshot>) => boolean; idle?: AbortController & { reset(): void } } = {},
 ): Promise<Map<string, PartitionSnapshot>> {
   // A fresh group each read: starts at the beginning and commits nothing.
   const group = `${AGGREGATES_READER_PREFIX}${randomUUID()}`;
@@ -26,6 +26,7 @@ export async function readSnapshots(
   const newest = new Map<string, PartitionSnapshot>();
   const done = new AbortController();
   const keep = async (record: { value: Buffer | null }): Promise<void> => {
+    limits.idle?.reset();
     const snapshot = decodeSnapshot(record.value);
     if (snapshot === undefined) return;
     const key = snapshotKey(snapshot.group, snapshot.topic, snapshot.partition);
@@ -33,7 +34,7 @@ export async function readSnapshots(
     if ((newest.get(key)?.offset ?? -2) < snapshot.offset) newest.set(key, snapshot);
     if (limits.enough?.(newest) === true) done.abort();
   };
-  const until = AbortSignal.any([done.signal, ...(limits.until === undefined ? [] : [limits.until])]);
+  const until = AbortSignal.any([done.signal, ...(limits.idle === undefined ? [] : [limits.idle.signal])]);
   await readTopic(session, { topic: aggregatesTopic, group, consumer, commit: false, exitAtEnd: true, quietEndMs: QUIET_END_MS, until }, oneByOne(keep));
   return newest;
 }
@@ -55,15 +56,16 @@ export async function restoreAggregates(
     decisions.flatMap(([partition, decision]) => (decision.kind === 'gap' ? [[partition, decision.detail] as [number, string]] : []));
 
   for (let read = 1; ; read++) {
-    const deadline = AbortSignal.timeout(session.timeoutMs);
-    const snapshots = await readSnapshots(session, aggregatesTopic, { enough: (found) => gapsIn(decide(found)).length === 0, until: deadline });
+    // A large aggregates topic takes a while to read: what must not last beyond the timeout is a read that stopped moving.
+    const deadline = idleTimer(session.timeoutMs);
+    const snapshots = await readSnapshots(session, aggregatesTopic, { enough: (found) => gapsIn(decide(found)).length === 0, idle: deadline }).finally(() => deadline.clear());
     session.throwIfAborted(`restoring the aggregates of ${source.topic}`);
     const decisions = decide(snapshots);
     const gaps = gapsIn(decisions);
     if (gaps.length === 0) {
       return new Map(decisions.map(([partition, decision]) => [partition, decision.kind === 'restored' ? decision.aggregate : EMPTY_AGGREGATE]));
     }
-    if (deadline.aborted) throw new BrokerError(`could not read ${aggregatesTopic} to its end within ${session.timeoutMs} ms to restore the aggregates of ${source.topic}`);
+    if (deadline.signal.aborted) throw new BrokerError(`reading ${aggregatesTopic} to restore the aggregates of ${source.topic} stopped moving for ${session.timeoutMs} ms`);
     // Read to its end with no match: the newest snapshot's commit marker may have been a moment late; a second read settles it.
     if (read >= 2) {
       throw new AggregatesGapError(
@@ -74,4 +76,17 @@ export async function restoreAggregates(
       );
     }
   }
+}
+
+/** An AbortController that aborts once `ms` pass without a reset. */
+function idleTimer(ms: number): AbortController & { reset(): void; clear(): void } {
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), ms);
+  return Object.assign(controller, {
+    reset: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(), ms);
+    },
+    clear: () => clearTimeout(timer),
+  });
 }

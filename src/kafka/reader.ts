@@ -22,8 +22,26 @@ export interface ReadOptions {
   concurrency?: number;
   /** Stops the read like Ctrl-C does, e.g. once a handler has what it needs. */
   until?: AbortSignal;
-  /** Called once reading stops, before the consumer leaves its group (and so before its last revoke). */
-  onStop?: () => void;
+  /** Awaited once reading stops, before the consumer leaves its group (and so before its last revoke). */
+  beforeDisconnect?: () => Promise<void>;
+  /**
+   * For handlers that finish records after they return: how far each partition is done comes from
+   * here, not from what the handler took in, so --exit-at-end waits for the work, not the reading.
+   */
+  done?: DoneOffsets;
+}
+
+/** Where a handler that finishes records later says how far each partition is done (its last offset). */
+export class DoneOffsets {
+  private listener: ((partition: number, lastOffset: number) => void) | undefined;
+
+  report(partition: number, lastOffset: number): void {
+    this.listener?.(partition, lastOffset);
+  }
+
+  listen(listener: (partition: number, lastOffset: number) => void): void {
+    this.listener = listener;
+  }
 }
 
 /**
@@ -62,6 +80,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
   session.readingAs(options.group, topic);
   const offsets = await session.topicOffsets(topic);
   const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])), options.quietEndMs);
+  options.done?.listen((partition, lastOffset) => position.consumed(partition, lastOffset));
   await session.connect(consumer, 'consumer', { operation: 'READ', resource: `group ${options.group}` });
   await session.step(`subscribing to ${topic}`, () => consumer.subscribe({ topics: [topic] }), { operation: 'READ', resource: `topic ${topic}` });
   const stop = new AbortController();
@@ -97,7 +116,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       const last = records[handled - 1];
       if (last === undefined) return;
       resolveOffset(last.offset);
-      position.consumed(batch.partition, Number(last.offset));
+      if (options.done === undefined) position.consumed(batch.partition, Number(last.offset));
       if (options.commit) await commit(session, consumer, topic, batch.partition, Number(last.offset) + 1);
     },
   });
@@ -107,7 +126,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
     else await aborted(stopped);
   } finally {
     stop.abort();
-    options.onStop?.();
+    await options.beforeDisconnect?.();
     // disconnect waits for the batches in progress, so their commits land before we return.
     await consumer.disconnect();
   }

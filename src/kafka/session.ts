@@ -110,6 +110,9 @@ export class KafkaSession {
     return this.track(this.kafka.producer({
       kafkaJS: { transactionalId, idempotent: true, acks: -1, transactionTimeout: transactionTimeoutMs },
       ...PRODUCER_TUNING,
+      // The broker answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are written;
+      // librdkafka's default 100 ms wait before asking again would be most of each commit.
+      'retry.backoff.ms': 5,
       ...this.properties,
     }));
   }

@@ -24,7 +24,9 @@ function names(prefix: string): Names {
 function consumeFlags(n: Names, seed: number, broker?: string): string[] {
   return [
     'consume', '--topic', n.topic, '--dlq-topic', n.dlq, '--aggregates-topic', n.aggregates, '--group', n.group,
-    '--fail-rate', String(FAIL_RATE), '--retries', String(RETRIES), '--seed', String(seed), '--backoff-ms', '2', '--json',
+    // Few orders in flight and real backoffs: the work lasts long enough for kills to land mid-stream,
+    // each one with orders waiting out a retry.
+    '--fail-rate', String(FAIL_RATE), '--retries', String(RETRIES), '--seed', String(seed), '--backoff-ms', '20', '--max-in-flight', '100', '--json',
     ...(broker === undefined ? [] : ['--broker', broker]),
   ];
 }

@@ -11,7 +11,7 @@ describe('flag validation', () => {
     assert.deepEqual({ ...options, seed: 0 }, {
       brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3,
       topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once',
-      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, exitAtEnd: false, logLevel: 'info', properties: {},
+      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, maxInFlight: 5000, exitAtEnd: false, logLevel: 'info', properties: {},
     });
     assert.ok(Number.isInteger(options.seed));
   });

@@ -1,0 +1,68 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+const MIN_GAP_MS = 20;
+const RETRY_PAUSE_MS = 500;
+
+/**
+ * Runs a commit every `everyMs`, one at a time, until stopped, and sooner when `soon()` says there is
+ * something to commit: at a low rate an order waits for one commit, not for the next tick. A failed
+ * commit is logged and tried again (what it would have committed stays in flight).
+ */
+export class Committer {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly stopped = new AbortController();
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly commit: (partitions?: number[]) => Promise<void>, everyMs: number, private readonly logger: Logger) {
+    this.loop = (async () => {
+      while (!this.stopped.signal.aborted) {
+        await sleep(everyMs, undefined, { signal: this.stopped.signal }).catch(() => undefined);
+        if (!this.stopped.signal.aborted) await this.now();
+      }
+    })();
+  }
+
+  private wanted = false;
+  private busy = false;
+
+  /** There is something to commit: commit now, or right after the commit in progress. */
+  soon(): void {
+    if (this.stopped.signal.aborted) return;
+    this.wanted = true;
+    if (this.busy) return;
+    this.busy = true;
+    void (async () => {
+      while (this.wanted && !this.stopped.signal.aborted) {
+        this.wanted = false;
+        await this.now();
+        // Under load, what finishes meanwhile waits a moment and goes into one larger commit.
+        await sleep(MIN_GAP_MS);
+      }
+      this.busy = false;
+    })();
+  }
+
+  /** Commits now (after any commit in progress); `partitions` limits it, say to those being revoked. */
+  now(partitions?: number[]): Promise<void> {
+    this.queue = this.queue.then(() => this.commit(partitions)).catch((error: unknown) => {
+      this.logger.warn(`commit failed, trying again: ${messageOf(error)}`);
+    });
+    return this.queue;
+  }
+
+  /**
+   * Stops the ticks, then commits until `done()` says nothing finished is left (the broker or a
+   * restore may need a while), or `giveUp` aborts (Ctrl-C: what is left is read again next time).
+   */
+  async close(done: () => boolean, giveUp: AbortSignal): Promise<void> {
+    this.stopped.abort();
+    await this.loop;
+    await this.now();
+    while (!done() && !giveUp.aborted) {
+      await sleep(RETRY_PAUSE_MS, undefined, { signal: giveUp }).catch(() => undefined);
+      await this.now();
+    }
+  }
+}
