@@ -102,6 +102,23 @@ export async function ordersConsume(bench: Bench, topic: string, group: string, 
   return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
 }
 
+/** The retries figures: 100,000 orders at a fail-rate, default backoff, under one guarantee. */
+export const RETRY_ORDERS = 100_000;
+
+/** `orders consume` at `failRate` under `guarantee` to the end of `topic`; every order must end processed or dead-lettered. */
+export async function ordersRetries(bench: Bench, topic: string, group: string, guarantee: string, failRate: number): Promise<Throughput> {
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  const run = launch(...orders(
+    'consume', '--guarantee', guarantee, '--fail-rate', String(failRate), '--seed', '7', '--exit-at-end', '--topic', topic, '--dlq-topic', `${topic}-dlq`,
+    '--aggregates-topic', `${topic}-aggregates`, '--group', group, '--json', '--broker', bench.broker, '--partitions', String(PARTITIONS),
+  ), 'pipe', QUIET);
+  const clock = clockLines(run, RETRY_ORDERS);
+  const result = await succeeded(run, `orders consume --guarantee ${guarantee} --fail-rate ${failRate}`, limitFor(RETRY_ORDERS) * 4);
+  const summary = JSON.parse(clock.lastLine()) as { event?: unknown; processed?: unknown };
+  if (summary.event !== 'summary' || summary.processed !== RETRY_ORDERS) throw new Error(`orders consume did not handle ${RETRY_ORDERS} orders: ${clock.lastLine()}`);
+  return { ...throughput(bench, result, RETRY_ORDERS, brokerCpu), steadyOrdersPerSecond: clock.steady() };
+}
+
 /** kcat as a group consumer with orders' consumer settings, like `orders consume`: it joins a group, then reads to the end. */
 export async function kcatConsume(bench: Bench, topic: string, group: string, count: number): Promise<Throughput> {
   const brokerCpu = cpuSecondsOf(bench.brokerPid);

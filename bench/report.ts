@@ -1,7 +1,7 @@
 import { pairs } from './client-settings.js';
 import type { CodecFigures } from './codec.js';
 import type { Machine } from './machine.js';
-import type { Latency, Throughput } from './phases.js';
+import { RETRY_ORDERS, type Latency, type Throughput } from './phases.js';
 import type { Settings } from './settings.js';
 import { median } from './stats.js';
 
@@ -12,7 +12,13 @@ export interface Rounds {
   kcatConsume: Throughput[];
   /** One list of rounds per latency setting, in the order of Settings.latency. */
   latency: Latency[][];
+  /** Consume runs keyed by retryKey(guarantee, failRate). */
+  retries: Record<string, Throughput[]>;
 }
+
+export const GUARANTEES = ['at-least-once', 'exactly-once'] as const;
+export const RETRY_FAIL_RATES = [0, 0.3] as const;
+export const retryKey = (guarantee: string, failRate: number): string => `${guarantee}@${failRate}`;
 
 interface Medians {
   ordersPerSecond: number;
@@ -32,7 +38,7 @@ export interface Target {
 }
 
 /** Each target under a name of its own, so a table row reads its own target and no other. */
-export type Targets = Record<'produce' | 'consume' | 'latency' | 'produceRss' | 'consumeRss' | 'encodes' | 'decodes', Target>;
+export type Targets = Record<'produce' | 'consume' | 'latency' | 'produceRss' | 'consumeRss' | 'encodes' | 'decodes' | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss', Target>;
 
 // The latency target is set at this rate; the row of the other rate has none.
 const LATENCY_TARGET_RATE = 1_000;
@@ -43,6 +49,7 @@ export interface Summary {
   consume: { orders: Medians; kcat: Medians; ratio: number; steadyRatio: number };
   latency: { rate: number; seconds: number; p50: number; p99: number; p999: number; max: number; consumerPeakRssMb: number }[];
   codec: { encodesPerSecond: number; decodesPerSecond: number };
+  retries: { guarantee: string; clean: Medians; failing: Medians; ratio: number }[];
   targets: Targets;
 }
 
@@ -72,13 +79,24 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
   const produceRatio = produce.orders.ordersPerSecond / produce.kcat.ordersPerSecond;
   const consumeRatio = consume.orders.ordersPerSecond / consume.kcat.ordersPerSecond;
   const p99AtTarget = latency.find((entry) => entry.rate === LATENCY_TARGET_RATE)?.p99 ?? Number.NaN;
+  const retries = GUARANTEES.map((guarantee) => {
+    const clean = medians(rounds.retries[retryKey(guarantee, 0)] ?? []);
+    const failing = medians(rounds.retries[retryKey(guarantee, 0.3)] ?? []);
+    return { guarantee, clean, failing, ratio: failing.ordersPerSecond / clean.ordersPerSecond };
+  });
+  const retryRatio = (guarantee: string): number => retries.find((entry) => entry.guarantee === guarantee)?.ratio ?? Number.NaN;
+  const retryRss = Math.max(...retries.map((entry) => entry.failing.peakRssMb));
   return {
     bytesPerOrder,
     produce: { ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6 },
     consume: { ...consume, ratio: consumeRatio, steadyRatio: consume.orders.steadyOrdersPerSecond / consume.kcat.steadyOrdersPerSecond },
     latency,
     codec: { encodesPerSecond: codec.medianEncodesPerSecond, decodesPerSecond: codec.medianDecodesPerSecond },
+    retries,
     targets: {
+      retriesAtLeastOnce: { name: 'fail-rate 0.3 / fail-rate 0, at-least-once', figure: retryRatio('at-least-once'), limit: '≥ 0.5', pass: retryRatio('at-least-once') >= 0.5 },
+      retriesExactlyOnce: { name: 'fail-rate 0.3 / fail-rate 0, exactly-once', figure: retryRatio('exactly-once'), limit: '≥ 0.5', pass: retryRatio('exactly-once') >= 0.5 },
+      retriesRss: { name: 'peak RSS at fail-rate 0.3', figure: retryRss, limit: '≤ 200 MB', pass: retryRss <= 200 },
       produce: { name: 'produce ≥ 0.8 × kcat', figure: produceRatio, limit: '≥ 0.8 × kcat', pass: produceRatio >= 0.8 },
       consume: { name: 'consume + aggregate ≥ 0.6 × kcat', figure: consumeRatio, limit: '≥ 0.6 × kcat', pass: consumeRatio >= 0.6 },
       latency: { name: `p99 end-to-end at ${count(LATENCY_TARGET_RATE)}/s`, figure: p99AtTarget, limit: 'p99 ≤ 20 ms', pass: p99AtTarget <= 20 },
@@ -113,6 +131,11 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
     ...latency.map((entry) => `| Peak RSS, latency consumer at ${count(entry.rate)}/s, MB | ${fixed(entry.consumerPeakRssMb, 0)} | | | | |`),
     `| Codec encodes/s (200,000 orders in process) | ${count(codec.encodesPerSecond)} | | | ${judged(targets.encodes)} |`,
     `| Codec decodes/s (decode + validation) | ${count(codec.decodesPerSecond)} | | | ${judged(targets.decodes)} |`,
+    ...summary.retries.map(({ guarantee, clean, failing, ratio }) => {
+      const target = guarantee === 'exactly-once' ? targets.retriesExactlyOnce : targets.retriesAtLeastOnce;
+      return `| Consume ${count(RETRY_ORDERS)} ${guarantee}, fail-rate 0.3 / fail-rate 0 (default backoff), orders/s | ${count(failing.ordersPerSecond)} / ${count(clean.ordersPerSecond)} | | ${fixed(ratio)} | ${judged(target)} |`;
+    }),
+    `| Peak RSS at fail-rate 0.3 (either guarantee), MB | ${fixed(targets.retriesRss.figure, 0)} | | | ${judged(targets.retriesRss)} |`,
   ];
   const cpuRow = (what: string, figures: Medians): string =>
     `| ${what} | ${fixed(figures.wallSeconds, 1)} | ${fixed(figures.cpuSeconds, 1)} | ${fixed(figures.brokerCpuSeconds, 1)} |`;

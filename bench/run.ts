@@ -6,9 +6,9 @@ import { benchAdmin } from './admin.js';
 import { benchCodec } from './codec.js';
 import { machineInfo } from './machine.js';
 import { writePayload } from './payload.js';
-import { kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
+import { RETRY_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersRetries, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
 import { killAll } from './proc.js';
-import { markdown, summarise, type Rounds } from './report.js';
+import { GUARANTEES, RETRY_FAIL_RATES, markdown, retryKey, summarise, type Rounds } from './report.js';
 import { parseSettings } from './settings.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const admin = benchAdmin(settings.broker);
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
-  const rounds: Rounds = { ordersProduce: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []) };
+  const rounds: Rounds = { ordersProduce: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []), retries: {} };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
       const tag = `bench-${runId}-r${round}`;
@@ -50,6 +50,15 @@ async function main(): Promise<void> {
       progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders, then kcat -G)`);
       rounds.ordersConsume.push(show('orders consume', await ordersConsume(bench, ordersTopic, `${ordersTopic}-group`, settings.orders)));
       rounds.kcatConsume.push(show('kcat -G', await kcatConsume(bench, kcatTopic, `${kcatTopic}-group`, settings.orders)));
+      const retryTopic = `${tag}-retries`;
+      progress(`round ${round}/${settings.rounds}: ${RETRY_ORDERS} orders at fail-rate 0 and 0.3, both guarantees`);
+      await ordersProduce(bench, retryTopic, RETRY_ORDERS, SEED);
+      for (const guarantee of GUARANTEES) {
+        for (const failRate of RETRY_FAIL_RATES) {
+          const figures = show(`orders consume --guarantee ${guarantee} --fail-rate ${failRate}`, await ordersRetries(bench, retryTopic, `${retryTopic}-${guarantee}-${failRate}`, guarantee, failRate));
+          (rounds.retries[retryKey(guarantee, failRate)] ??= []).push(figures);
+        }
+      }
       for (const [index, { rate, seconds }] of settings.latency.entries()) {
         progress(`round ${round}/${settings.rounds}: latency at ${rate}/s for ${seconds} s`);
         const latency = await latencyRun(bench, `${tag}-latency-${rate}`, `${tag}-latency-${rate}-group`, rate, seconds);
