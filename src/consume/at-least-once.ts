@@ -3,9 +3,8 @@ import { messageOf } from '../errors.js';
 import { authorizationFailure } from '../kafka/failures.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { Outcome } from '../processing/process-record.js';
-import { Committer } from './committer.js';
 import { Dispatch } from './dispatch.js';
-import { deadLetterOf, followRebalances, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { deadLetterOf, inFlight, type ConsumeMode, type ConsumeParts } from './mode.js';
 
 // The offsets below which every record is done are committed this often, on a rebalance and at the end;
 // a commit after every batch swamped the group coordinator at 10,000 orders/s.
@@ -61,27 +60,9 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
       parts.done.report(partition, Number(records[records.length - 1]?.record.offset));
     }
   };
-  let committer: Committer | undefined;
-
-  const consumer = session.consumer(options.group, followRebalances(parts, {
-    revoking: async (partitions) => {
-      await committer?.now(partitions);
-      dispatch.forget(partitions);
-    },
-  }));
-
-  return {
-    consumer,
-    start: async () => {
-      await session.connect(producer, 'dead-letter producer');
-      committer = new Committer(commitFinished, COMMIT_EVERY_MS, session.logger);
-    },
-    handle: (records) => dispatch.accept(records),
-    drain: async () => {
-      await dispatch.idle();
-      // Everything finished is committed before the consumer leaves, unless Ctrl-C or a fatal failure says go.
-      await committer?.close(() => dispatch.finished().size === 0, parts.stop);
-    },
-    settle: async () => {},
-  };
+  const mode = inFlight(parts, dispatch, { commit: commitFinished, everyMs: COMMIT_EVERY_MS, eager: false }, {
+    connect: async () => { await session.connect(producer, 'dead-letter producer'); },
+  });
+  const { consumer } = mode;
+  return { ...mode, settle: async () => {} };
 }

@@ -9,9 +9,8 @@ import { EMPTY_AGGREGATE, addOrder } from '../processing/aggregate.js';
 import type { Lease } from '../processing/partition-totals.js';
 import type { Outcome } from '../processing/process-record.js';
 import { encodeSnapshot, snapshotKey } from '../processing/snapshot.js';
-import { Committer } from './committer.js';
 import { Dispatch } from './dispatch.js';
-import { deadLetterOf, followRebalances, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { deadLetterOf, inFlight, type ConsumeMode, type ConsumeParts } from './mode.js';
 
 // Commits follow each other as soon as something finished; this tick only catches what a failed commit left.
 const COMMIT_EVERY_MS = 100;
@@ -107,37 +106,22 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
       });
     }
   };
-  let committer: Committer | undefined;
-
-  const consumer = session.consumer(options.group, followRebalances(parts, {
-    assigned: startRestore,
-    revoking: async (partitions) => {
-      await committer?.now(partitions);
-      dispatch.forget(partitions);
+  const mode = inFlight(parts, dispatch, {
+    commit: async (partitions) => {
+      try {
+        await commitFinished(partitions);
+      } catch (error) {
+        if (error instanceof AggregatesGapError) session.fail(error);
+        else throw error;
+      }
     },
-  }));
+    everyMs: COMMIT_EVERY_MS,
+    eager: true,
+  }, { connect: () => transactions.connect(), assigned: startRestore });
+  const { consumer } = mode;
 
   return {
-    consumer,
-    start: async () => {
-      await transactions.connect();
-      committer = new Committer(async (partitions) => {
-        try {
-          await commitFinished(partitions);
-        } catch (error) {
-          if (error instanceof AggregatesGapError) session.fail(error);
-          else throw error;
-        }
-      }, COMMIT_EVERY_MS, session.logger);
-      // A transaction as soon as the previous one is done and something finished: latency is one commit.
-      dispatch.onFinished = () => committer?.soon();
-    },
-    handle: (records) => dispatch.accept(records),
-    drain: async () => {
-      await dispatch.idle();
-      // Everything finished is committed before the consumer leaves, unless Ctrl-C or a fatal failure says go.
-      await committer?.close(() => dispatch.finished().size === 0, parts.stop);
-    },
+    ...mode,
     // A gap found by a restore no commit waited for must still fail the run: its totals would be wrong.
     settle: async () => {
       const failure = await restoring;

@@ -10,6 +10,8 @@ import type { FlightGate } from '../processing/flight.js';
 import type { PartitionTotals } from '../processing/partition-totals.js';
 import { processRecord, type Outcome } from '../processing/process-record.js';
 import { failsAttempt } from '../processing/simulated-failure.js';
+import { Committer } from './committer.js';
+import type { Dispatch } from './dispatch.js';
 import type { ConsumeEvents, Tally } from './tally.js';
 
 /** What both guarantees work with; `totals`, `tally` and `gate` are the only state that changes. */
@@ -64,6 +66,41 @@ export function followRebalances(
         totals.revoke(partitions);
         session.logger.info(`revoked ${topic} partitions ${partitions.join(', ') || 'none'}`);
       }
+    },
+  };
+}
+
+/**
+ * What both guarantees build around a Dispatch: the consumer (what finished is committed before a
+ * revoke takes partitions away), the handler that starts records, and the drain that commits the rest.
+ */
+export function inFlight<T>(
+  parts: ConsumeParts,
+  dispatch: Dispatch<T>,
+  commits: { commit: (partitions?: number[]) => Promise<void>; everyMs: number; eager: boolean },
+  setup: { connect: () => Promise<void>; assigned?: (partitions: number[]) => void },
+): Omit<ConsumeMode, 'settle'> {
+  let committer: Committer | undefined;
+  const consumer = parts.session.consumer(parts.options.group, followRebalances(parts, {
+    ...(setup.assigned === undefined ? {} : { assigned: setup.assigned }),
+    revoking: async (partitions) => {
+      await committer?.now(partitions);
+      dispatch.forget(partitions);
+    },
+  }));
+  return {
+    consumer,
+    start: async () => {
+      await setup.connect();
+      committer = new Committer(commits.commit, commits.everyMs, parts.session.logger);
+      // A commit as soon as the previous one is done and something finished: latency is one commit.
+      if (commits.eager) dispatch.onFinished = () => committer?.soon();
+    },
+    handle: (records) => dispatch.accept(records),
+    drain: async () => {
+      await dispatch.idle();
+      // Everything finished is committed before the consumer leaves, unless Ctrl-C or a fatal failure says go.
+      await committer?.close(() => dispatch.finished().size === 0, parts.stop);
     },
   };
 }
