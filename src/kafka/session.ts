@@ -3,6 +3,7 @@ import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { ConnectionOptions, LogLevel } from '../config.js';
 import { AuthenticationError, BrokerError, InterruptedError, MissingTopicError, OrdersError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
+import './client-bugs.js';
 import { authorizationFailure, loggedFailure, looksLikeTlsListener, type Access } from './failures.js';
 import { clientProperties } from './properties.js';
 
