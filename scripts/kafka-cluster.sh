@@ -2,14 +2,14 @@
 # Local three-node Apache Kafka (KRaft) cluster on 127.0.0.1, for tests where a broker dies.
 # Same jars as scripts/kafka.sh; each node is a combined broker + controller.
 #
-# Usage: scripts/kafka-cluster.sh COMMAND   (CLUSTER_PORT, default 39092: nodes on 39092, 39093, 39094)
+# Usage: scripts/kafka-cluster.sh COMMAND   (CLUSTER_PORT, default 17092: nodes on 17092, 17093, 17094)
 #   install                  resolve the broker jars (scripts/kafka.sh install) and the admin tools
 #   start | stop | status    the whole cluster; start waits until all three brokers serve clients
 #   reset                    stop and delete all data
 #   kill N                   SIGKILL node N (1-3): a crash, no controlled shutdown
 #   stop-node N              clean stop of node N
 #   start-node N             restart node N on its data and wait until its replicas are back in sync
-#   bootstrap                print the bootstrap servers, e.g. 127.0.0.1:39092,127.0.0.1:39093,127.0.0.1:39094
+#   bootstrap                print the bootstrap servers, e.g. 127.0.0.1:17092,127.0.0.1:17093,127.0.0.1:17094
 #   leader TOPIC PARTITION   print the node id that leads the partition (or "none")
 #   coordinator group|transaction ID   print the node id of the group / transaction coordinator of ID
 #   tool CLASS ARGS...       run a Kafka admin tool class, e.g. org.apache.kafka.tools.TopicCommand
@@ -22,7 +22,10 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-base_port="${CLUSTER_PORT:-39092}"
+# Below Linux's ephemeral range (32768-60999): while a node is dead, a peer reconnecting to its port can be
+# given that very port as its own source port and connect to itself (seen: a broker read its own ApiVersions
+# request as the controller's answer, CorrelationIdMismatchException, and exited).
+base_port="${CLUSTER_PORT:-17092}"
 nodes=(1 2 3)
 home="$root/.kafka"
 libs="$home/libs"
