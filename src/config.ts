@@ -32,7 +32,7 @@ const MAX_SEED = 2 ** 32 - 1;
 export const BROKER_MAX_TRANSACTION_MS = 900_000;
 // The longest one retry may wait; the doubling stops here.
 export const MAX_BACKOFF_MS = 30_000;
-// An exactly-once batch stops taking new records after this long, so its transaction commits well in time.
+// Slack for one commit's work, on top of one order's worst retries, in the transaction timeout.
 export const BATCH_BUDGET_MS = 1_000;
 
 const nameOf = (syntax: string): string => syntax.split(' ')[0] ?? syntax;

@@ -14,6 +14,9 @@ export class Committer {
   private queue: Promise<void> = Promise.resolve();
   private readonly stopped = new AbortController();
   private readonly loop: Promise<void>;
+  // soon(): a commit is wanted, and a run of commits is under way.
+  private wanted = false;
+  private busy = false;
 
   constructor(private readonly commit: (partitions?: number[]) => Promise<void>, everyMs: number, private readonly logger: Logger) {
     this.loop = (async () => {
@@ -23,9 +26,6 @@ export class Committer {
       }
     })();
   }
-
-  private wanted = false;
-  private busy = false;
 
   /** There is something to commit: commit now, or right after the commit in progress. */
   soon(): void {

@@ -32,14 +32,14 @@ export class Dispatch<T> {
   private readonly partitions = new Map<number, PartitionState<T>>();
   private readonly running = new Set<Promise<boolean>>();
 
+  /** Called when a record finished; exactly-once commits soon after. */
+  onFinished: () => void = () => {};
+
   /**
    * @param finish what to do once an order's outcome is decided, under the lease the record was read
    *   with (void once a rebalance came in between); undefined leaves the record unfinished
    *   (it is read again after a restart), an OrdersError thrown is fatal for the command.
    */
-  /** Called when a record finished; exactly-once commits soon after. */
-  onFinished: () => void = () => {};
-
   constructor(private readonly parts: ConsumeParts, private readonly finish: (record: SourceRecord, outcome: Outcome, lease: Lease) => Promise<T | undefined>) {}
 
   /** Starts `records` (one partition's, in offset order); returns how many were taken in. */

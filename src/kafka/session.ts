@@ -118,18 +118,15 @@ export class KafkaSession {
     }));
   }
 
-  /**
-   * A consumer that commits only what it is told to; with `commitStoredEveryMs`, librdkafka commits
-   * the offsets of resolved records in the background at that interval and on disconnect.
-   */
-  consumer(groupId: string, tuning: ConsumerTuning = {}, commitStoredEveryMs?: number): Consumer {
+  /** A consumer that commits only what it is told to. */
+  consumer(groupId: string, tuning: ConsumerTuning = {}): Consumer {
     return this.track(this.kafka.consumer({
       kafkaJS: {
         groupId,
         fromBeginning: true,
         // A 10 s session (not 30 s) lets a restarted consumer take over a crashed one's partitions sooner.
         sessionTimeout: 10_000,
-        ...(commitStoredEveryMs === undefined ? { autoCommit: false } : { autoCommit: true, autoCommitInterval: commitStoredEveryMs }),
+        autoCommit: false,
       },
       ...CONSUMER_TUNING,
       ...tuning,

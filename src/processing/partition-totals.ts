@@ -74,12 +74,6 @@ export class PartitionTotals {
     return true;
   }
 
-  /** Whether `partition` is owned and ready for orders. */
-  ready(partition: number): boolean {
-    const owned = this.owned.get(partition);
-    return owned !== undefined && !owned.restoring;
-  }
-
   /** The aggregate of an owned, ready partition. */
   aggregateOf(lease: Lease): Aggregate | undefined {
     const owned = this.current(lease);
