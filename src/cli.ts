@@ -76,7 +76,7 @@ const dlqReplayCommand: CommandSpec<ReturnType<typeof parseDlqReplayOptions>, Re
 async function run<O extends RunOptions, V extends View>(spec: CommandSpec<O, V>, raw: RawFlags): Promise<void> {
   const options = spec.parse(raw, process.env);
   const term = terminal(options.json);
-  const redactor = new Redactor(options.properties);
+  const redactor = new Redactor(options.properties, options.registry?.secrets);
   const logger = redactor.logger(createLogger(term.interactive, options.logLevel));
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
@@ -163,6 +163,11 @@ export function isMain(argv1: string | undefined = process.argv[1]): boolean {
 }
 
 if (isMain()) {
+  // A reader that went away (`orders dlq-tail | head`) ends the output, not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   // A promise nobody awaited failed: a bug, but it still gets one line and exit code 1, not a stack trace.
   process.on('unhandledRejection', (error) => {
     process.stderr.write(`orders: internal error: ${messageOf(error)}\n`);

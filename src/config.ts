@@ -3,6 +3,7 @@ import { UsageError } from './errors.js';
 import { checkProperties, parseProperty, readPropertiesFile, type Properties } from './kafka/properties.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from './processing/dlq.js';
 import { worstCaseBackoffMs } from './processing/retry.js';
+import { resolveRegistry, type RegistrySettings } from './registry/settings.js';
 
 /** A flag as commander hands it over: a string, a boolean for a switch, a list for a repeatable flag. */
 export type RawValue = string | boolean | string[] | undefined;
@@ -106,6 +107,11 @@ export const commonFlags = {
     help: 'a librdkafka client property, over those of --config; repeatable',
     parse: (value: RawValue): Properties => Object.fromEntries((Array.isArray(value) ? value : []).map(parseProperty)),
   },
+  schemaRegistry: {
+    syntax: '--schema-registry <url>',
+    help: 'Confluent-compatible schema registry: values are written as 0x00, the 4-byte schema id, then Avro, and read by their writer schema (default: schema.registry.url of -X or --config, else $SCHEMA_REGISTRY_URL, else none: bare Avro)',
+    parse: (value: RawValue): string | undefined => (typeof value === 'string' ? value : undefined),
+  },
   timeoutMs: integerFlag('--timeout-ms <ms>', 'how long to wait for the broker before giving up', 10_000, 100, 600_000),
   partitions: integerFlag('--partitions <n>', 'partitions for topics this command creates', 3, 1, 10_000),
   json: switchFlag('--json', 'one JSON object per line on stdout; logs stay on stderr'),
@@ -192,11 +198,13 @@ export interface Environment {
   brokers: string[];
   /** librdkafka properties of --config with -X over them, checked. */
   properties: Properties;
+  /** flags > -X > --config > environment; undefined: bare Avro values. */
+  registry: RegistrySettings | undefined;
 }
 
-type Resolved<F extends FlagSet> = Omit<OptionsOf<F>, 'broker' | 'config' | 'property'> & Environment;
+type Resolved<F extends FlagSet> = Omit<OptionsOf<F>, 'broker' | 'config' | 'property' | 'schemaRegistry'> & Environment;
 export type CommonOptions = Resolved<typeof commonFlags>;
-export type ConnectionOptions = Pick<CommonOptions, 'brokers' | 'timeoutMs' | 'properties'>;
+export type ConnectionOptions = Pick<CommonOptions, 'brokers' | 'timeoutMs' | 'properties' | 'registry'>;
 export type ProduceOptions = Omit<Resolved<typeof produceFlags>, 'report'> & { report: 'each' | 'summary' };
 export type ConsumeOptions = Resolved<typeof consumeFlags>;
 export type DlqTailOptions = Resolved<typeof dlqTailFlags>;
@@ -207,14 +215,14 @@ export type DlqReplayOptions = Resolved<typeof dlqReplayFlags>;
 export function parseFlags<F extends FlagSet>(flags: F, raw: RawFlags, env: Env): Resolved<F> {
   const parsed: Record<string, unknown> = {};
   for (const [key, flag] of Object.entries(flags)) parsed[key] = flag.parse(raw[key], env);
-  const { broker, config, property, ...options } = parsed as { broker?: string[]; config?: Properties; property?: Properties };
+  const { broker, config, property, schemaRegistry, ...options } = parsed as { broker?: string[]; config?: Properties; property?: Properties; schemaRegistry?: string };
   const properties = { ...config, ...property };
   checkProperties(properties);
   const listed = properties['bootstrap.servers'] ?? properties['metadata.broker.list'];
   const brokers = broker
     ?? (listed === undefined ? undefined : parseBrokers(listed, 'bootstrap.servers'))
     ?? parseBrokers(env.KAFKA_BROKERS ?? BROKER_DEFAULT, env.KAFKA_BROKERS === undefined ? '--broker' : 'KAFKA_BROKERS');
-  return { ...options, logLevel: parseLogLevel(env), brokers, properties } as Resolved<F>;
+  return { ...options, logLevel: parseLogLevel(env), brokers, properties, registry: resolveRegistry(schemaRegistry, properties, env) } as Resolved<F>;
 }
 
 export function parseProduceOptions(raw: RawFlags, env: Env): ProduceOptions {

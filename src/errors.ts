@@ -1,6 +1,6 @@
 /** Every failure the tool reports is one of these; checks read the class or its flags, never the message. */
 export const errorCodes = [
-  'usage', 'broker', 'authentication', 'authorization', 'missing-topic', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
+  'usage', 'broker', 'registry', 'authentication', 'authorization', 'missing-topic', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -27,6 +27,17 @@ export class UsageError extends OrdersError {
 export class BrokerError extends OrdersError {
   readonly code = 'broker';
   override readonly canRetry = true;
+}
+
+/** The schema registry did not answer, answered 5xx (`canRetry`), or refused a request that no retry fixes. */
+export class RegistryError extends OrdersError {
+  readonly code = 'registry';
+  override readonly canRetry: boolean;
+
+  constructor(message: string, canRetry: boolean, cause?: unknown) {
+    super(message, cause);
+    this.canRetry = canRetry;
+  }
 }
 
 /** The broker did not accept who we are: credentials, or the TLS handshake. Retrying will not help. */

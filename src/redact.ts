@@ -7,14 +7,15 @@ const REDACTED = '[redacted]';
 export class Redactor {
   private readonly secrets: string[];
 
-  constructor(properties: Properties) {
+  /** @param others secrets that are no property's value, e.g. the password in a registry URL */
+  constructor(properties: Properties, others: string[] = []) {
     const values = Object.entries(properties).filter(([name]) => isSecret(name)).flatMap(([, value]) => {
       // user:password (basic.auth.user.info): the password alone must not show either.
       const colon = value.indexOf(':');
       return colon > 0 ? [value, value.slice(colon + 1)] : [value];
     });
     // Longest first, so a secret that contains another is replaced whole.
-    this.secrets = [...new Set(values.filter((value) => value !== ''))].sort((a, b) => b.length - a.length);
+    this.secrets = [...new Set([...values, ...others].filter((value) => value !== ''))].sort((a, b) => b.length - a.length);
   }
 
   text(text: string): string {

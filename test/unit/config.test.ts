@@ -11,9 +11,17 @@ describe('flag validation', () => {
     assert.deepEqual({ ...options, seed: 0 }, {
       brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3,
       topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once',
-      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, maxInFlight: 5000, exitAtEnd: false, logLevel: 'info', properties: {},
+      failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, maxInFlight: 5000, exitAtEnd: false, logLevel: 'info', properties: {}, registry: undefined,
     });
     assert.ok(Number.isInteger(options.seed));
+  });
+
+  it('reads the schema registry from --schema-registry, -X schema.registry.url or $SCHEMA_REGISTRY_URL, not passing it to librdkafka', () => {
+    assert.equal(parseProduceOptions({ schemaRegistry: 'http://flag:1' }, { SCHEMA_REGISTRY_URL: 'http://env:1' }).registry?.url, 'http://flag:1');
+    const options = parseConsumeOptions({ property: ['schema.registry.url=http://x:1/apis/ccompat/v7', 'schema.registry.basic.auth.user.info=u:p'] }, {});
+    assert.deepEqual(options.registry, { url: 'http://x:1/apis/ccompat/v7', userInfo: 'u:p', secrets: ['u:p', 'p'] });
+    assert.equal(parseDlqTailOptions({}, { SCHEMA_REGISTRY_URL: 'http://env:1' }).registry?.url, 'http://env:1');
+    assert.throws(() => parseProduceOptions({ schemaRegistry: 'ftp://x' }, {}), usage(/^--schema-registry must be an http/));
   });
 
   it('takes --broker over KAFKA_BROKERS over the default', () => {

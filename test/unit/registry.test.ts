@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import avro from 'avsc';
+import { ORDER_SCHEMA_TEXT, encodeOrder, type Order } from '../../src/avro/codec.js';
+import { RegistryError, UndecodableError, UsageError } from '../../src/errors.js';
+import { MAX_WAIT_MS, RegistryOutage } from '../../src/registry/outage.js';
+import { RegistryDecoder } from '../../src/registry/registry-decoder.js';
+import { resolveRegistry } from '../../src/registry/settings.js';
+import { bareAvro } from '../../src/registry/value-format.js';
+import { readFrame, schemaIdOf, wireHeader } from '../../src/registry/wire.js';
+
+const order: Order = { orderId: 'o-1', product: 'lamp', price: 12.5, createdAt: 1_700_000_000_000 };
+const framed = (id: number, body: Buffer = encodeOrder(order)): Buffer => Buffer.concat([wireHeader(id), body]);
+
+// v2: one more field with a default, which is BACKWARD-compatible with v1.
+const V2 = { ...(JSON.parse(ORDER_SCHEMA_TEXT) as { fields: unknown[] }) };
+V2.fields = [...V2.fields, { name: 'currency', type: 'string', default: 'EUR' }];
+const v2Type = avro.Type.forSchema(V2 as avro.Schema);
+
+describe('the Confluent wire format', () => {
+  it('writes magic byte 0 and the id big-endian, and reads them back', () => {
+    assert.deepEqual([...wireHeader(0x01020304)], [0, 1, 2, 3, 4]);
+    const { schemaId, body } = readFrame(framed(7));
+    assert.equal(schemaId, 7);
+    assert.deepEqual(body, encodeOrder(order));
+  });
+
+  it('calls a value without the magic byte, or shorter than the header, undecodable', () => {
+    assert.throws(() => readFrame(Buffer.from([1, 0, 0, 0, 1, 2])), (error: unknown) => error instanceof UndecodableError && /byte 0x01, not the schema registry magic byte/.test(error.message));
+    assert.throws(() => readFrame(Buffer.from([0, 0, 0])), /3 bytes is shorter than the 5-byte/);
+    assert.throws(() => readFrame(null), UndecodableError);
+    assert.equal(schemaIdOf(Buffer.from([0, 0, 0])), null);
+    assert.equal(schemaIdOf(framed(9)), 9);
+  });
+
+  it('hints at --schema-registry when bare Avro decoding meets a framed value', () => {
+    assert.throws(() => bareAvro.decode(framed(3)), /schema id 3: was --schema-registry meant\?/);
+  });
+});
+
+describe('the registry settings', () => {
+  it('take --schema-registry over schema.registry.url over $SCHEMA_REGISTRY_URL, and none means bare Avro', () => {
+    const props = { 'schema.registry.url': 'http://file:8081' };
+    assert.equal(resolveRegistry('http://flag:8081/apis/ccompat/v7/', props, { SCHEMA_REGISTRY_URL: 'http://env:8081' })?.url, 'http://flag:8081/apis/ccompat/v7');
+    assert.equal(resolveRegistry(undefined, props, { SCHEMA_REGISTRY_URL: 'http://env:8081' })?.url, 'http://file:8081');
+    assert.equal(resolveRegistry(undefined, {}, { SCHEMA_REGISTRY_URL: 'http://env:8081' })?.url, 'http://env:8081');
+    assert.equal(resolveRegistry(undefined, {}, {}), undefined);
+  });
+
+  it('move credentials out of the URL into basic auth, and list them as secrets', () => {
+    const settings = resolveRegistry('https://alice:s%40cret@registry:8081/x', {}, {});
+    assert.equal(settings?.url, 'https://registry:8081/x');
+    assert.equal(settings?.userInfo, 'alice:s@cret');
+    for (const secret of ['s@cret', 's%40cret', 'alice:s@cret']) assert.ok(settings?.secrets.includes(secret), secret);
+    const fromFile = resolveRegistry(undefined, { 'schema.registry.url': 'http://r:1', 'schema.registry.basic.auth.user.info': 'bob:pw' }, {});
+    assert.deepEqual([fromFile?.userInfo, fromFile?.secrets], ['bob:pw', ['bob:pw', 'pw']]);
+  });
+
+  it('refuse what would fail later, without showing a password', () => {
+    assert.throws(() => resolveRegistry('registry:8081', {}, {}), (error: unknown) => error instanceof UsageError && /must be an http:\/\/ or https:\/\/ URL/.test(error.message));
+    assert.throws(() => resolveRegistry('not a url with a:secret@', {}, {}), (error: unknown) => error instanceof UsageError && !error.message.includes('secret'));
+    assert.throws(() => resolveRegistry('', {}, {}), /must not be empty/);
+    assert.throws(() => resolveRegistry('http://r:1', { 'schema.registry.ssl.truststore.location': '/x' }, {}), /schema.registry.ssl.truststore.location is not supported/);
+    assert.throws(() => resolveRegistry('http://r:1', { 'schema.registry.basic.auth.user.info': 'nocolon' }, {}), /must be user:password/);
+    assert.throws(() => resolveRegistry('http://r:1', { 'schema.registry.basic.auth.credentials.source': 'SASL_INHERIT' }, {}), /must be USER_INFO/);
+  });
+});
+
+/** A registry whose answers the test sets, counting requests per id. */
+function fakeRegistry(answers: Map<number, () => Promise<{ schema: string; schemaType?: string }>>) {
+  const requests = new Map<number, number>();
+  return {
+    requests,
+    schemaById: (id: number) => {
+      requests.set(id, (requests.get(id) ?? 0) + 1);
+      const answer = answers.get(id);
+      return answer === undefined ? Promise.reject(new UndecodableError(`schema id ${id} is not in the schema registry`)) : answer();
+    },
+  };
+}
+
+function quietOutage() {
+  const waits: number[] = [];
+  const logs: string[] = [];
+  let now = 0;
+  const outage = new RegistryOutage({
+    sleep: async (ms) => { waits.push(ms); now += ms; },
+    warn: (message) => logs.push(`warn ${message}`),
+    info: (message) => logs.push(`info ${message}`),
+    now: () => now,
+  });
+  return { outage, waits, logs };
+}
+
+describe('decoding through the registry', () => {
+  it('fetches each writer schema once, however many records need it at once', async () => {
+    const registry = fakeRegistry(new Map([[1, async () => ({ schema: ORDER_SCHEMA_TEXT })]]));
+    const decoder = new RegistryDecoder(registry, quietOutage().outage);
+    const decoded = await Promise.all(Array.from({ length: 20 }, () => decoder.decode(framed(1))));
+    assert.deepEqual({ ...decoded[19] }, order);
+    assert.deepEqual({ ...(await decoder.decode(framed(1))) }, order);
+    assert.equal(registry.requests.get(1), 1);
+  });
+
+  it('reads values of a newer BACKWARD-compatible schema into the order schema', async () => {
+    const registry = fakeRegistry(new Map([[1, async () => ({ schema: ORDER_SCHEMA_TEXT })], [2, async () => ({ schema: JSON.stringify(V2), schemaType: 'AVRO' })]]));
+    const decoder = new RegistryDecoder(registry, quietOutage().outage);
+    const v2 = framed(2, v2Type.toBuffer({ ...order, orderId: 'o-2', currency: 'USD' }));
+    assert.deepEqual({ ...(await decoder.decode(v2)) }, { ...order, orderId: 'o-2' });
+    assert.deepEqual({ ...(await decoder.decode(framed(1))) }, order);
+  });
+
+  it('calls an unknown id, a truncated body, trailing bytes, a non-Avro or unresolvable schema undecodable, and remembers the unknown id', async () => {
+    const unrelated = { type: 'record', name: 'Order', namespace: 'orders', fields: [{ name: 'sku', type: 'int' }] };
+    const registry = fakeRegistry(new Map([
+      [1, async () => ({ schema: ORDER_SCHEMA_TEXT })],
+      [3, async () => ({ schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' })],
+      [4, async () => ({ schema: JSON.stringify(unrelated) })],
+    ]));
+    const decoder = new RegistryDecoder(registry, quietOutage().outage);
+    const body = encodeOrder(order);
+    const cases: [Buffer, RegExp][] = [
+      [framed(99), /schema id 99 is not in the schema registry/],
+      [framed(99), /schema id 99 is not in the schema registry/],
+      [framed(1, body.subarray(0, body.length - 2)), /not an Avro Order/],
+      [framed(1, Buffer.concat([body, Buffer.from([7])])), /trailing data/],
+      [framed(3), /PROTOBUF schema, not Avro/],
+      [framed(4), /schema id 4 cannot be read as an Order/],
+    ];
+    for (const [value, message] of cases) {
+      await assert.rejects(async () => decoder.decode(value), (error: unknown) => error instanceof UndecodableError && message.test(error.message));
+    }
+    assert.equal(registry.requests.get(99), 1);
+  });
+
+  it('waits out a registry that does not answer, backing off, and logs the outage once until it answers', async () => {
+    let down = 9;
+    const registry = fakeRegistry(new Map([[1, async () => {
+      if (down-- > 0) throw new RegistryError('schema registry at http://r did not answer fetching schema id 1: connect ECONNREFUSED', true);
+      return { schema: ORDER_SCHEMA_TEXT };
+    }]]));
+    const { outage, waits, logs } = quietOutage();
+    const decoder = new RegistryDecoder(registry, outage);
+    assert.deepEqual({ ...(await decoder.decode(framed(1))) }, order);
+    assert.deepEqual(waits, [200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, MAX_WAIT_MS]);
+    // Logged when it began, again once 30 s had passed, and when it answered.
+    assert.equal(logs.length, 3, logs.join('\n'));
+    assert.match(logs[0] ?? '', /^warn .*ECONNREFUSED; records needing it wait/);
+    assert.match(logs[1] ?? '', /^warn schema registry still not answering after \d+ s/);
+    assert.match(logs[2] ?? '', /^info schema registry answers again after 81\.0 s/);
+  });
+
+  it('lets a refusal no retry fixes (401, 403) through, and a stop end the wait, neither as undecodable', async () => {
+    const refused = new RegistryError('schema registry at http://r refused the credentials (HTTP 401)', false);
+    const decoder = new RegistryDecoder(fakeRegistry(new Map([[1, () => Promise.reject(refused)]])), quietOutage().outage);
+    await assert.rejects(async () => decoder.decode(framed(1)), refused);
+    const stopped = new Error('stopped');
+    const outage = new RegistryOutage({ sleep: () => Promise.reject(stopped), warn: () => {}, info: () => {}, now: () => 0 });
+    const down = new RegistryDecoder(fakeRegistry(new Map([[1, () => Promise.reject(new RegistryError('down', true))]])), outage);
+    await assert.rejects(async () => down.decode(framed(1)), stopped);
+  });
+});
