@@ -158,11 +158,11 @@ export interface DlqTailView extends DlqTailEvents, View {
 
 export function dlqTailView(term: Terminal, dlqTopic: string): DlqTailView {
   return {
-    deadLetter({ partition, offset, key, order, rawBase64, info }) {
+    deadLetter({ partition, offset, key, order, rawBase64, schemaId, info }) {
       if (term.json) {
         term.out(JSON.stringify({
           event: 'dead_letter', topic: dlqTopic, partition, offset, key,
-          order: order === null ? null : orderJson(order), value_base64: rawBase64,
+          order: order === null ? null : orderJson(order), value_base64: rawBase64, schema_id: schemaId,
           reason: info.reason, attempts: info.attempts, error: info.errorMessage, group: info.group, failed_at: info.failedAt,
           original: { topic: info.originalTopic, partition: info.originalPartition, offset: info.originalOffset, timestamp: info.originalTimestamp },
         }));
@@ -170,7 +170,7 @@ export function dlqTailView(term: Terminal, dlqTopic: string): DlqTailView {
       }
       const payload = order === null ? `undecodable value (base64): ${rawBase64}` : `order ${JSON.stringify(orderJson(order))}`;
       const known = (value: string | number | null): string => (value === null ? '?' : String(value));
-      term.out(`Dead letter ${dlqTopic}/${partition}@${offset}: ${payload}`);
+      term.out(`Dead letter ${dlqTopic}/${partition}@${offset}${schemaId === null ? '' : ` (schema id ${schemaId})`}: ${payload}`);
       term.out(`  reason=${known(info.reason)} attempts=${known(info.attempts)} from ${known(info.originalTopic)}/${known(info.originalPartition)}@${known(info.originalOffset)} at ${timeText(info.originalTimestamp)} failed at ${known(info.failedAt)} by ${known(info.group)}: ${known(info.errorMessage)}`);
     },
     close() {},

@@ -7,6 +7,7 @@ import { DoneOffsets, readTopic } from '../kafka/reader.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { FlightGate } from '../processing/flight.js';
 import { PartitionTotals } from '../processing/partition-totals.js';
+import { orderDecoder } from '../registry/value-format.js';
 
 const STATUS_EVERY_MS = 1_000;
 
@@ -23,7 +24,8 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, ev
   const stop = AbortSignal.any([session.signal, session.failed]);
   const gate = new FlightGate(options.maxInFlight, stop);
   const done = new DoneOffsets();
-  const parts: ConsumeParts = { options, session, events, totals, tally, gate, stop, done };
+  const decoder = orderDecoder(session, options.registry, stop);
+  const parts: ConsumeParts = { options, session, events, totals, tally, gate, stop, done, decoder };
   // What waits is visible: the terminal's progress line shows orders in flight and in backoff.
   const status = setInterval(() => events.flight?.(gate.status()), STATUS_EVERY_MS);
   status.unref();

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { decodeOrder, type Order } from '../avro/codec.js';
+import type { Order, OrderDecoder } from '../avro/codec.js';
 import type { DlqTailOptions } from '../config.js';
 import { UndecodableError } from '../errors.js';
 import { DLQ_QUIET_END_MS, oneByOne, readTopic } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { readDeadLetter, type DeadLetterInfo } from '../processing/dlq.js';
+import { orderDecoder } from '../registry/value-format.js';
+import { schemaIdOf } from '../registry/wire.js';
 
 export interface DeadLetterView {
   partition: number;
@@ -15,6 +17,8 @@ export interface DeadLetterView {
   order: Order | null;
   /** The original value as base64 when it could not be decoded. */
   rawBase64: string | null;
+  /** With a schema registry: the schema id the value names, if it has the header. */
+  schemaId: number | null;
   info: DeadLetterInfo;
 }
 
@@ -36,18 +40,28 @@ export async function dlqTail(options: DlqTailOptions, session: KafkaSession, ev
   // A fresh group each run: it starts at the beginning and, with no commits, leaves nothing behind.
   const group = `${DLQ_TAIL_GROUP_PREFIX}${randomUUID()}`;
   const consumer = session.consumer(group);
+  const stop = AbortSignal.any([session.signal, session.failed]);
+  const decoder = orderDecoder(session, options.registry, stop);
   const show = async (record: SourceRecord): Promise<void> => {
-    events.deadLetter(viewOf(record));
+    let view: DeadLetterView;
+    try {
+      view = await viewOf(record, decoder, options.registry !== undefined);
+    } catch (error) {
+      // Ctrl-C while waiting for the registry ends the tail, it is not a failed one.
+      if (stop.aborted) return;
+      throw error;
+    }
+    events.deadLetter(view);
     summary.shown++;
   };
   await readTopic(session, { topic: options.dlqTopic, group, consumer, commit: false, exitAtEnd: options.exitAtEnd, quietEndMs: DLQ_QUIET_END_MS }, oneByOne(show));
   return summary;
 }
 
-export function viewOf(record: SourceRecord): DeadLetterView {
+export async function viewOf(record: SourceRecord, decoder: OrderDecoder, framed: boolean): Promise<DeadLetterView> {
   let order: Order | null = null;
   try {
-    order = decodeOrder(record.value);
+    order = await decoder.decode(record.value);
   } catch (error) {
     if (!(error instanceof UndecodableError)) throw error;
   }
@@ -57,6 +71,7 @@ export function viewOf(record: SourceRecord): DeadLetterView {
     key: record.key?.toString() ?? null,
     order,
     rawBase64: order === null ? (record.value?.toString('base64') ?? '') : null,
+    schemaId: framed ? schemaIdOf(record.value) : null,
     info: readDeadLetter(record.headers),
   };
 }

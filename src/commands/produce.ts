@@ -4,6 +4,7 @@ import { messageOf } from '../errors.js';
 import { authorizationFailure } from '../kafka/failures.js';
 import type { KafkaSession, Producer } from '../kafka/session.js';
 import { orderGenerator } from '../orders/generate.js';
+import { registerOrderSchema } from '../registry/value-format.js';
 
 export interface SentOrder {
   order: Order;
@@ -36,18 +37,22 @@ const ORDERS_PER_SEND = 1_000;
 /** Produces `count` seeded orders and waits for every delivery report. */
 export async function produce(options: ProduceOptions, session: KafkaSession, events: ProduceEvents): Promise<ProduceSummary> {
   await session.ensureTopics([options.topic], options.partitions);
+  // With a registry, every value starts with the 5-byte header of the schema id registered here.
+  const schema = options.registry === undefined ? undefined : await registerOrderSchema(session, options.registry, options.topic);
+  if (schema !== undefined) session.logger.info(`order schema is id ${schema.id} in the schema registry at ${options.registry?.url ?? ''}`);
   const producer = await session.connect(session.producer(), 'producer');
   session.logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
-  const summary = await sendOrders(session, producer, options, events);
+  const summary = await sendOrders(session, producer, options, events, schema?.header);
   session.throwIfFailed();
   return summary;
 }
 
-async function sendOrders(session: KafkaSession, producer: Producer, options: ProduceOptions, events: ProduceEvents): Promise<ProduceSummary> {
+async function sendOrders(session: KafkaSession, producer: Producer, options: ProduceOptions, events: ProduceEvents, header: Buffer | undefined): Promise<ProduceSummary> {
   // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too.
   const stop = AbortSignal.any([session.signal, session.failed]);
   // A report per order needs the partition and offset of each, so one send() per order.
   const eachOrder = options.report === 'each';
+  const valueOf = (order: Order): Buffer => (header === undefined ? encodeOrder(order) : Buffer.concat([header, encodeOrder(order)]));
   const nextOrder = orderGenerator(options.seed);
   const started = performance.now();
   let sent = 0;
@@ -60,7 +65,7 @@ async function sendOrders(session: KafkaSession, producer: Producer, options: Pr
     try {
       const reports = await producer.send({
         topic: options.topic,
-        messages: orders.map((order) => ({ key: order.orderId, value: encodeOrder(order), timestamp: String(order.createdAt) })),
+        messages: orders.map((order) => ({ key: order.orderId, value: valueOf(order), timestamp: String(order.createdAt) })),
       });
       sent += orders.length;
       const [report] = reports;

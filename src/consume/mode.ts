@@ -1,4 +1,5 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { OrderDecoder } from '../avro/codec.js';
 import type { ConsumeOptions } from '../config.js';
 import { retryPolicyOf } from '../config.js';
 import { SimulatedFailure, messageOf } from '../errors.js';
@@ -26,6 +27,8 @@ export interface ConsumeParts {
   stop: AbortSignal;
   /** Told each partition's last committed offset, which is what --exit-at-end waits for. */
   done: DoneOffsets;
+  /** Bare Avro, or framed values read through the schema registry. */
+  decoder: OrderDecoder;
 }
 
 /** One guarantee's way of consuming: its consumer, its start-up, its batch handler, its last commit. */
@@ -109,6 +112,7 @@ export function inFlight<T>(
 export function processOrder(parts: ConsumeParts, record: SourceRecord): Promise<Outcome> {
   const { options, events, gate } = parts;
   return processRecord(record.value, {
+    decoder: parts.decoder,
     policy: retryPolicyOf(options),
     process: (order, attempt) => {
       if (failsAttempt(options.seed, order.orderId, attempt, options.failRate)) throw new SimulatedFailure(order.orderId, attempt);

@@ -1,4 +1,5 @@
-import { decodeOrder, type Order } from '../avro/codec.js';
+import type { Order, OrderDecoder } from '../avro/codec.js';
+import { UndecodableError } from '../errors.js';
 import type { DeadLetterReason } from './dlq.js';
 import { decideRetry, type RetryPolicy } from './retry.js';
 
@@ -14,6 +15,7 @@ export interface RetryNotice {
 }
 
 export interface ProcessSteps {
+  decoder: OrderDecoder;
   policy: RetryPolicy;
   /** The business step for one attempt; throwing fails the attempt. */
   process(order: Order, attempt: number): void;
@@ -25,8 +27,10 @@ export interface ProcessSteps {
 export async function processRecord(value: Buffer | null, steps: ProcessSteps): Promise<Outcome> {
   let order: Order;
   try {
-    order = decodeOrder(value);
+    order = await steps.decoder.decode(value);
   } catch (error) {
+    // Anything else (a registry not answering, a stop) is no verdict on the record: it stays unfinished.
+    if (!(error instanceof UndecodableError)) throw error;
     return { kind: 'dead-letter', orderId: null, attempts: 1, reason: 'undecodable', error };
   }
   for (let attempt = 1; ; attempt++) {

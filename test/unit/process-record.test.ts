@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeOrder, type Order } from '../../src/avro/codec.js';
+import { bareAvro } from '../../src/registry/value-format.js';
 import { SimulatedFailure } from '../../src/errors.js';
 import { processRecord, type ProcessSteps, type RetryNotice } from '../../src/processing/process-record.js';
 
@@ -11,6 +12,7 @@ function steps(failures: number, thrown: (attempt: number) => unknown = (attempt
   const slept: number[] = [];
   const attempts: number[] = [];
   const value: ProcessSteps = {
+    decoder: bareAvro,
     policy: { retries: 2, backoffMs: 100, maxBackoffMs: 1000 },
     process: (_order, attempt) => {
       attempts.push(attempt);
@@ -61,5 +63,12 @@ describe('processing one record', () => {
     const outcome = await processRecord(encodeOrder(order), s.value);
     assert.deepEqual(outcome.kind === 'dead-letter' && [outcome.attempts, outcome.reason], [1, 'non-retryable']);
     assert.deepEqual(s.slept, []);
+  });
+
+  it('leaves a record whose decoder cannot say yet (a registry not answering) to be tried again, not dead-lettered', async () => {
+    const s = steps(0);
+    const waiting = new Error('schema registry did not answer');
+    await assert.rejects(processRecord(encodeOrder(order), { ...s.value, decoder: { decode: () => Promise.reject(waiting) } }), waiting);
+    assert.deepEqual(s.attempts, []);
   });
 });
