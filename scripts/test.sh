@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # All tests: unit tests and integration tests on real Kafka brokers that this script starts on their
 # own ports and stops again: a plaintext one (KAFKA_PORT, default 19092) and a secured one with TLS,
-# SASL/SCRAM and ACLs (KAFKA_SECURE_PORT, default 19093).
+# SASL/SCRAM and ACLs (KAFKA_SECURE_PORT, default 19093); and two Apicurio schema registries
+# (scripts/registry.sh): an open one (REGISTRY_PORT, default 19081) and one with HTTP basic auth (port + 1).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -9,14 +10,24 @@ bash scripts/setup.sh
 export KAFKA_PORT="${KAFKA_PORT:-19092}"
 secure_port="${KAFKA_SECURE_PORT:-19093}"
 secure() { KAFKA_SECURITY=sasl_ssl KAFKA_PORT="$secure_port" bash scripts/kafka.sh "$@"; }
+registry_port="${REGISTRY_PORT:-19081}"
+registry_user_info="orders-test:$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+registry() { REGISTRY_PORT="$registry_port" bash scripts/registry.sh "$@"; }
+auth_registry() { REGISTRY_PORT="$((registry_port + 1))" REGISTRY_BASIC_AUTH="$registry_user_info" bash scripts/registry.sh "$@"; }
 # Fresh brokers each run, so no topic or group from an earlier run can leak into this one.
 bash scripts/kafka.sh reset >/dev/null 2>&1 || true
 secure reset >/dev/null 2>&1 || true
-trap 'bash scripts/kafka.sh stop; secure stop' EXIT
+trap 'bash scripts/kafka.sh stop; secure stop; registry stop; auth_registry stop' EXIT
 bash scripts/kafka.sh start
 secure start
+registry install
+registry start
+auth_registry start
 
 export ORDERS_TEST_BROKERS="127.0.0.1:$KAFKA_PORT"
 export ORDERS_TEST_SECURE_BROKERS="127.0.0.1:$secure_port"
 export ORDERS_TEST_SECURE_CLIENTS="$PWD/.kafka/sasl-ssl-broker-$secure_port/clients"
+export ORDERS_TEST_REGISTRY="$(registry url)"
+export ORDERS_TEST_AUTH_REGISTRY="$(auth_registry url)"
+export ORDERS_TEST_AUTH_REGISTRY_USER_INFO="$registry_user_info"
 node --test --test-concurrency=2 dist/test/unit/*.test.js dist/test/integration/*.test.js
