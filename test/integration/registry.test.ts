@@ -172,7 +172,14 @@ describe('schema registry mode, against a real registry (Apicurio, Confluent API
     const refused = await runOrders(['produce', '--topic', n.topic, '--count', '1', '--config', wrong], { env });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /orders: schema registry at .* refused the credentials \(HTTP 401\)/);
-    for (const run of [produced, consumed, refused]) {
+    // A consumer refused by the registry stops: its orders are not the registry's victims in the DLQ.
+    const other = { ...n, group: `${n.group}-2`, dlq: `${n.dlq}-2`, aggregates: `${n.aggregates}-2` };
+    const refusedConsumer = await runOrders([...consumeArgs(other, '--fail-rate', '0', '--exit-at-end'), '--config', wrong], { env });
+    assert.equal(refusedConsumer.code, 1, refusedConsumer.stderr);
+    assert.match(refusedConsumer.stderr, /orders: schema registry at .* refused the credentials \(HTTP 401\) fetching schema id \d+/);
+    assert.deepEqual(ofKind(jsonLines(refusedConsumer.stdout), 'dlq'), []);
+    await readAll(other.dlq, 0);
+    for (const run of [produced, consumed, refused, refusedConsumer]) {
       assert.ok(!`${run.stdout}${run.stderr}`.includes(password), 'the password shows');
     }
   });
