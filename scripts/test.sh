@@ -25,6 +25,8 @@ registry start
 auth_registry start
 
 export ORDERS_TEST_BROKERS="127.0.0.1:$KAFKA_PORT"
+# The fault test's restarted broker; tied to KAFKA_PORT so that two runs on other ports do not collide.
+export ORDERS_FAULT_BROKER_PORT="${ORDERS_FAULT_BROKER_PORT:-$((KAFKA_PORT + 200))}"
 export ORDERS_TEST_SECURE_BROKERS="127.0.0.1:$secure_port"
 export ORDERS_TEST_SECURE_CLIENTS="$PWD/.kafka/sasl-ssl-broker-$secure_port/clients"
 export ORDERS_TEST_REGISTRY="$(registry url)"
