@@ -102,6 +102,8 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
         headers: (message.headers ?? {}) as Headers,
       }));
       const stopping = (): boolean => stopped.aborted || isStale();
+      // Busy until handled: a handler still waiting (say for the schema registry) is not quiet at the end.
+      position.stuck(batch.partition);
       let handled: number;
       try {
         handled = await handle(records, stopping);
