@@ -4,7 +4,7 @@ import { messageOf } from '../errors.js';
 import { authorizationFailure } from '../kafka/failures.js';
 import type { KafkaSession, Producer } from '../kafka/session.js';
 import { orderGenerator } from '../orders/generate.js';
-import { registerOrderSchema } from '../registry/value-format.js';
+import { registerOrderSchema } from '../registry/register-schema.js';
 
 export interface SentOrder {
   order: Order;

@@ -15,12 +15,14 @@ const LOG_EVERY_MS = 30_000;
 
 /**
  * A registry that does not answer is waited out, never blamed on the record: each caller backs off
- * (doubling, at most 30 s) and the outage is logged once when it starts, then every 30 s, and once more
- * when the registry answers again.
+ * (doubling, at most 30 s) until one of them gets an answer, which ends every wait; the outage is
+ * logged once when it starts, then every 30 s, and once more when the registry answers again.
  */
 export class RegistryOutage {
   private since: number | undefined;
   private loggedAt = 0;
+  // Resolved when the registry answers: every other wait ends then, not up to 30 s later.
+  private wake = signal();
 
   constructor(private readonly hooks: OutageHooks) {}
 
@@ -35,7 +37,7 @@ export class RegistryOutage {
       this.loggedAt = now;
       this.hooks.warn(`schema registry still not answering after ${Math.round((now - this.since) / 1000)} s: ${messageOf(error)}`);
     }
-    await this.hooks.sleep(Math.min(MAX_WAIT_MS, FIRST_WAIT_MS * 2 ** (attempt - 1)));
+    await Promise.race([this.hooks.sleep(Math.min(MAX_WAIT_MS, FIRST_WAIT_MS * 2 ** (attempt - 1))), this.wake.promise]);
   }
 
   /** The registry answered. */
@@ -43,5 +45,13 @@ export class RegistryOutage {
     if (this.since === undefined) return;
     this.hooks.info(`schema registry answers again after ${((this.hooks.now() - this.since) / 1000).toFixed(1)} s`);
     this.since = undefined;
+    this.wake.resolve();
+    this.wake = signal();
   }
+}
+
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => {};
+  const promise = new Promise<void>((done) => { resolve = done; });
+  return { promise, resolve };
 }

@@ -1,4 +1,5 @@
 import type { SchemaInfo, SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
+import { untilAborted } from '../abortable.js';
 import { RegistryError, UndecodableError, messageOf } from '../errors.js';
 import type { RegistrySettings } from './settings.js';
 
@@ -15,7 +16,8 @@ export function valueSubject(topic: string): string {
 export class SchemaRegistry {
   private client: Promise<SchemaRegistryClient> | undefined;
 
-  constructor(private readonly settings: RegistrySettings, private readonly timeoutMs: number) {}
+  /** @param stop ends a request in progress at once (Ctrl-C must not wait for a registry that hangs) */
+  constructor(private readonly settings: RegistrySettings, private readonly timeoutMs: number, private readonly stop?: AbortSignal) {}
 
   get url(): string {
     return this.settings.url;
@@ -25,22 +27,37 @@ export class SchemaRegistry {
   async register(subject: string, schema: string): Promise<number> {
     const client = await this.connect();
     try {
-      return await client.register(subject, { schemaType: 'AVRO', schema });
+      return await this.abortable(client.register(subject, { schemaType: 'AVRO', schema }));
     } catch (error) {
+      if (this.stop?.aborted === true) throw error;
       throw this.failure(error, `registering the schema under subject ${subject}`);
     }
   }
 
-  /** The schema with this id; UndecodableError when the registry does not know it. */
+  /** The schema with this id; UndecodableError when the registry says it does not know it. */
   async schemaById(id: number): Promise<SchemaInfo> {
     const client = await this.connect();
+    let info: unknown;
     try {
       // No subject: an id names one schema whatever topic the value sits in (a dead letter's is not its subject's).
-      return await client.getBySubjectAndId('', id);
+      info = await this.abortable(client.getBySubjectAndId('', id));
     } catch (error) {
-      if (statusOf(error) === 404) throw new UndecodableError(`schema id ${id} is not in the schema registry at ${this.settings.url}`);
+      if (this.stop?.aborted === true) throw error;
+      // Only the registry's own "schema not found": a 404 from a wrong URL or a proxy says nothing of the record.
+      if (statusOf(error) === 404 && (error as { errorCode?: unknown }).errorCode === SCHEMA_NOT_FOUND) {
+        throw new UndecodableError(`schema id ${id} is not in the schema registry at ${this.settings.url}`);
+      }
       throw this.failure(error, `fetching schema id ${id}`);
     }
+    // A login page or a proxy's answer with status 200 is no schema, and no verdict on the record either.
+    if (typeof (info as { schema?: unknown } | null)?.schema !== 'string') {
+      throw new RegistryError(`${this.at} answered fetching schema id ${id} with something that is not a schema; is ${this.settings.url} the registry's API (Apicurio: …/apis/ccompat/v7)?`, false);
+    }
+    return info as SchemaInfo;
+  }
+
+  private abortable<T>(request: Promise<T>): Promise<T> {
+    return this.stop === undefined ? request : untilAborted(request, this.stop);
   }
 
   private connect(): Promise<SchemaRegistryClient> {
@@ -54,17 +71,37 @@ export class SchemaRegistry {
     return this.client;
   }
 
+  private get at(): string {
+    return `schema registry at ${this.settings.url}`;
+  }
+
+  // The cause is not kept: an axios error holds the request's headers, basic auth included.
   private failure(error: unknown, doing: string): RegistryError {
     const status = statusOf(error);
-    const at = `schema registry at ${this.settings.url}`;
-    if (status === undefined || status === 408 || status === 429 || status >= 500) {
-      return new RegistryError(`${at} did not answer ${doing}: ${status === undefined ? messageOf(error) : `HTTP ${status} ${messageOf(error)}`}`, true, error);
+    const at = this.at;
+    if (status === undefined && !isTransientNetworkError(error)) {
+      return new RegistryError(`${at} cannot be reached ${doing}: ${messageOf(error)}`, false);
     }
-    if (status === 401) return new RegistryError(`${at} refused the credentials (HTTP 401) ${doing}; check schema.registry.basic.auth.user.info`, false, error);
-    if (status === 403) return new RegistryError(`${at} denied access (HTTP 403) ${doing}`, false, error);
-    if (status === 409) return new RegistryError(`${at} refused the schema as incompatible with the subject's earlier versions (HTTP 409) ${doing}: ${messageOf(error)}`, false, error);
-    return new RegistryError(`${at} refused ${doing} (HTTP ${status}): ${messageOf(error)}`, false, error);
+    if (status === undefined || status === 408 || status === 429 || status >= 500) {
+      return new RegistryError(`${at} did not answer ${doing}: ${status === undefined ? messageOf(error) : `HTTP ${status} ${messageOf(error)}`}`, true);
+    }
+    if (status === 401) return new RegistryError(`${at} refused the credentials (HTTP 401) ${doing}; check schema.registry.basic.auth.user.info`, false);
+    if (status === 403) return new RegistryError(`${at} denied access (HTTP 403) ${doing}`, false);
+    if (status === 409) return new RegistryError(`${at} refused the schema as incompatible with the subject's earlier versions (HTTP 409) ${doing}: ${messageOf(error)}`, false);
+    if (status === 404) return new RegistryError(`${at} answered HTTP 404 ${doing}; is that the registry's API (Apicurio: …/apis/ccompat/v7)?`, false);
+    return new RegistryError(`${at} refused ${doing} (HTTP ${status}): ${messageOf(error)}`, false);
   }
+}
+
+// Confluent's error code for an unknown schema id, which Apicurio's Confluent API sends too.
+const SCHEMA_NOT_FOUND = 40403;
+
+// A registry that is down, restarting or far away; a TLS, DNS-name or URL problem is not waited out.
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EAI_AGAIN', 'ERR_NETWORK']);
+
+function isTransientNetworkError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_CODES.has(code);
 }
 
 // RestError carries the HTTP status; a connection that failed (refused, reset, timed out) has none.

@@ -45,8 +45,9 @@ export function resolveRegistry(flag: string | undefined, properties: Properties
   const inUrl = url.username === '' ? undefined : `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
   const userInfo = properties[REGISTRY_USER_INFO] ?? inUrl;
   if (userInfo !== undefined && !userInfo.includes(':')) throw new UsageError(`${REGISTRY_USER_INFO} must be user:password`);
-  // The password as written (percent-encoded) and decoded, user:password, and the URL that held them.
-  const secrets = userInfo === undefined ? [] : [userInfo, userInfo.slice(userInfo.indexOf(':') + 1), url.password];
+  // The password as written (percent-encoded) and decoded, user:password and its base64 (the Authorization
+  // header), and the URL that held them.
+  const secrets = userInfo === undefined ? [] : [userInfo, userInfo.slice(userInfo.indexOf(':') + 1), url.password, Buffer.from(userInfo).toString('base64')];
   if (inUrl !== undefined) secrets.push(text.trim());
   url.username = '';
   url.password = '';

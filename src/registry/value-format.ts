@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ORDER_SCHEMA_TEXT, decodeOrder, type OrderDecoder } from '../avro/codec.js';
-import { RegistryError, UndecodableError } from '../errors.js';
+import { decodeOrder, type OrderDecoder } from '../avro/codec.js';
+import { UndecodableError } from '../errors.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { RegistryOutage } from './outage.js';
 import { RegistryDecoder } from './registry-decoder.js';
-import { SchemaRegistry, valueSubject } from './schema-registry.js';
+import { SchemaRegistry } from './schema-registry.js';
 import type { RegistrySettings } from './settings.js';
-import { schemaIdOf, wireHeader } from './wire.js';
+import { schemaIdOf } from './wire.js';
 
 /** Values that are bare Avro of schemas/order.avsc, as orders writes without a schema registry. */
 export const bareAvro: OrderDecoder = {
@@ -35,49 +35,5 @@ export function orderDecoder(session: KafkaSession, settings: RegistrySettings |
     info: (message) => session.logger.info(message),
     now: () => Date.now(),
   });
-  return new RegistryDecoder(new SchemaRegistry(settings, session.timeoutMs), outage);
-}
-
-const REGISTER_RETRY_MS = 250;
-
-/**
- * Registers schemas/order.avsc under `<topic>-value` and returns the 5-byte header of its id, which
- * every value then starts with. A registry that does not answer is asked again until --timeout-ms;
- * a refusal (incompatible, credentials) fails at once.
- */
-export async function registerOrderSchema(session: KafkaSession, settings: RegistrySettings, topic: string): Promise<{ id: number; header: Buffer }> {
-  const registry = new SchemaRegistry(settings, session.timeoutMs);
-  const subject = valueSubject(topic);
-  const what = `registering the order schema under subject ${subject}`;
-  // A timer of our own: AbortSignal.timeout held only by AbortSignal.any can be collected and never fire (Node 20).
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), session.timeoutMs);
-  const giveUp = AbortSignal.any([session.signal, deadline.signal]);
-  let last: RegistryError | undefined;
-  try {
-    while (!giveUp.aborted) {
-      try {
-        const id = await untilAborted(registry.register(subject, ORDER_SCHEMA_TEXT), giveUp);
-        return { id, header: wireHeader(id) };
-      } catch (error) {
-        if (giveUp.aborted) break;
-        if (!(error instanceof RegistryError) || !error.canRetry) throw error;
-        last = error;
-        await sleep(REGISTER_RETRY_MS, undefined, { signal: giveUp }).catch(() => undefined);
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  session.throwIfAborted(what);
-  throw new RegistryError(`${last?.message ?? `schema registry at ${settings.url} did not answer ${what}`} (gave up after ${session.timeoutMs} ms)`, true, last);
-}
-
-// Ctrl-C must not wait for an HTTP request to time out.
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+  return new RegistryDecoder(new SchemaRegistry(settings, session.timeoutMs, stop), outage);
 }

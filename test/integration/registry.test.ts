@@ -78,7 +78,6 @@ describe('schema registry mode, against a real registry (Apicurio, Confluent API
     const v1Again = await produceThrough(REGISTRY, n.topic, 30, 22);
     const written = await readAll(n.topic, 230);
     assert.equal(new Set(written.map((record) => record.value?.readUInt32BE(1))).size, 2, 'v1 and v2 ids');
-    assert.notEqual(v1Again[0]?.orderId, undefined);
 
     const run = await runOrders([...consumeArgs(n, '--fail-rate', '0', '--exit-at-end'), '--schema-registry', REGISTRY]);
     assert.equal(run.code, 0, run.stderr);
@@ -94,7 +93,7 @@ describe('schema registry mode, against a real registry (Apicurio, Confluent API
 
   it('dead-letters an unknown id, a missing magic byte, a short value and a truncated body at once, bytes kept, and goes on', async () => {
     const n = names('sr-bad');
-    const good = await produceThrough(REGISTRY, n.topic, 30, 31);
+    await produceThrough(REGISTRY, n.topic, 30, 31);
     const id = (await readAll(n.topic, 30))[0]?.value?.readUInt32BE(1) ?? -1;
     const body = encodeOrder({ orderId: 'cut', product: 'pen', price: 1, createdAt: 1_700_000_000_000 });
     const poison: Record<string, Buffer> = {
@@ -131,7 +130,6 @@ describe('schema registry mode, against a real registry (Apicurio, Confluent API
     assert.match(String(letters.get('truncated')?.error), /not an Avro Order/);
     assert.match(String(letters.get('trailing')?.error), /trailing data/);
     assert.equal(letters.get('trailing')?.schema_id, id);
-    assert.equal(good.length, 30);
   });
 
   it('produce exits 1 with one line when the registry refuses the schema as incompatible, and writes nothing', async () => {
@@ -199,6 +197,7 @@ for (const guarantee of ['at-least-once', 'exactly-once']) describe(`--guarantee
     const outcomes = (): JsonEvent[] => consumer.events().filter((event) => event.event === 'order' || event.event === 'dlq');
     await consumer.waitFor((p) => /assigned .* partitions 0, 1, 2/.test(p.stderr), 30_000);
     await consumer.waitFor((p) => /did not answer fetching schema id .*records needing it wait/.test(p.stderr), 10_000);
+    // A window in which a wrong consumer would decide (dead-letter) the waiting orders; none may be.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     assert.deepEqual(outcomes(), [], 'nothing may be decided while the registry is cut');
 
@@ -213,7 +212,8 @@ for (const guarantee of ['at-least-once', 'exactly-once']) describe(`--guarantee
     const v2Id = await registerSchema(`${n.topic}-value`, V2_SCHEMA);
     const second = Array.from({ length: 60 }, (_, i) => ({ orderId: `late-${i}`, product: 'mug', price: 2 + i * 0.5, createdAt: Date.now(), currency: 'USD' }));
     await produceRaw(n.topic, second.map((order) => ({ key: order.orderId, value: Buffer.concat([wireHeader(v2Id), v2Type.toBuffer(order)]) })));
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await consumer.waitFor((p) => p.stderr.includes(`fetching schema id ${v2Id}`), 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     assert.equal(outcomes().length, 150, 'the new id waits for the registry');
     consumer.child.kill('SIGINT');
     const stopped = await consumer.done;

@@ -19,7 +19,7 @@ describe('flag validation', () => {
   it('reads the schema registry from --schema-registry, -X schema.registry.url or $SCHEMA_REGISTRY_URL, not passing it to librdkafka', () => {
     assert.equal(parseProduceOptions({ schemaRegistry: 'http://flag:1' }, { SCHEMA_REGISTRY_URL: 'http://env:1' }).registry?.url, 'http://flag:1');
     const options = parseConsumeOptions({ property: ['schema.registry.url=http://x:1/apis/ccompat/v7', 'schema.registry.basic.auth.user.info=u:p'] }, {});
-    assert.deepEqual(options.registry, { url: 'http://x:1/apis/ccompat/v7', userInfo: 'u:p', secrets: ['u:p', 'p'] });
+    assert.deepEqual(options.registry, { url: 'http://x:1/apis/ccompat/v7', userInfo: 'u:p', secrets: ['u:p', 'p', 'dTpw'] });
     assert.equal(parseDlqTailOptions({}, { SCHEMA_REGISTRY_URL: 'http://env:1' }).registry?.url, 'http://env:1');
     assert.throws(() => parseProduceOptions({ schemaRegistry: 'ftp://x' }, {}), usage(/^--schema-registry must be an http/));
   });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { createServer, type ServerResponse } from 'node:http';
+import { describe, it, type TestContext } from 'node:test';
 import avro from 'avsc';
 import { ORDER_SCHEMA_TEXT, encodeOrder, type Order } from '../../src/avro/codec.js';
 import { RegistryError, UndecodableError, UsageError } from '../../src/errors.js';
 import { MAX_WAIT_MS, RegistryOutage } from '../../src/registry/outage.js';
 import { RegistryDecoder } from '../../src/registry/registry-decoder.js';
+import { SchemaRegistry } from '../../src/registry/schema-registry.js';
 import { resolveRegistry } from '../../src/registry/settings.js';
 import { bareAvro } from '../../src/registry/value-format.js';
 import { readFrame, schemaIdOf, wireHeader } from '../../src/registry/wire.js';
@@ -53,7 +55,7 @@ describe('the registry settings', () => {
     assert.equal(settings?.userInfo, 'alice:s@cret');
     for (const secret of ['s@cret', 's%40cret', 'alice:s@cret']) assert.ok(settings?.secrets.includes(secret), secret);
     const fromFile = resolveRegistry(undefined, { 'schema.registry.url': 'http://r:1', 'schema.registry.basic.auth.user.info': 'bob:pw' }, {});
-    assert.deepEqual([fromFile?.userInfo, fromFile?.secrets], ['bob:pw', ['bob:pw', 'pw']]);
+    assert.deepEqual([fromFile?.userInfo, fromFile?.secrets], ['bob:pw', ['bob:pw', 'pw', Buffer.from('bob:pw').toString('base64')]]);
   });
 
   it('refuse what would fail later, without showing a password', () => {
@@ -158,5 +160,65 @@ describe('decoding through the registry', () => {
     const outage = new RegistryOutage({ sleep: () => Promise.reject(stopped), warn: () => {}, info: () => {}, now: () => 0 });
     const down = new RegistryDecoder(fakeRegistry(new Map([[1, () => Promise.reject(new RegistryError('down', true))]])), outage);
     await assert.rejects(async () => down.decode(framed(1)), stopped);
+  });
+});
+
+/** An HTTP server on 127.0.0.1 that answers every request with `answer`; closed at the test's end. */
+async function registryAnswering(t: TestContext, answer: (response: ServerResponse) => void): Promise<string> {
+  const server = createServer((_request, response) => answer(response));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/apis/ccompat/v7`;
+}
+
+const json = (status: number, body: unknown) => (response: ServerResponse): void => {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+};
+const settingsOf = (url: string) => ({ url, userInfo: undefined, secrets: [] });
+const fetchOne = (url: string, timeoutMs = 2_000, stop?: AbortSignal) => new SchemaRegistry(settingsOf(url), timeoutMs, stop).schemaById(1);
+const registryError = (canRetry: boolean, message: RegExp) => (error: unknown) => error instanceof RegistryError && error.canRetry === canRetry && message.test(error.message);
+
+describe('what the registry answers, classified', () => {
+  it('takes only the registry\'s own "not found" (40403) as an unknown id', async (t) => {
+    await assert.rejects(fetchOne(await registryAnswering(t, json(404, { error_code: 40403, message: 'Schema 1 not found' }))), UndecodableError);
+    // A wrong URL or a proxy's 404 is no verdict on the record.
+    const html = await registryAnswering(t, (response) => response.writeHead(404, { 'content-type': 'text/html' }).end('<html>Not Found</html>'));
+    await assert.rejects(fetchOne(html), registryError(false, /answered HTTP 404 fetching schema id 1; is that the registry's API/));
+  });
+
+  it('refuses a 200 that is not a schema (a login page) without blaming the record', async (t) => {
+    const page = await registryAnswering(t, (response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in</html>'));
+    await assert.rejects(fetchOne(page), registryError(false, /with something that is not a schema/));
+  });
+
+  it('waits out 5xx, 429, refused connections and timeouts; not 401', async (t) => {
+    await assert.rejects(fetchOne(await registryAnswering(t, json(503, { error_code: 50301, message: 'down' }))), registryError(true, /did not answer fetching schema id 1: HTTP 503/));
+    await assert.rejects(fetchOne(await registryAnswering(t, json(429, { message: 'slow down' }))), registryError(true, /HTTP 429/));
+    await assert.rejects(fetchOne('http://127.0.0.1:9/x'), registryError(true, /ECONNREFUSED/));
+    const silent = await registryAnswering(t, () => {});
+    await assert.rejects(fetchOne(silent, 300), registryError(true, /did not answer .*timeout/));
+    await assert.rejects(fetchOne(await registryAnswering(t, json(401, { error_code: 401, message: 'Unauthorized' }))), registryError(false, /refused the credentials \(HTTP 401\)/));
+  });
+
+  it('gives up a request in progress at once when stopped', async (t) => {
+    const silent = await registryAnswering(t, () => {});
+    const stop = new AbortController();
+    const started = performance.now();
+    setTimeout(() => stop.abort(new Error('stopped')), 100);
+    await assert.rejects(fetchOne(silent, 60_000, stop.signal), /stopped/);
+    assert.ok(performance.now() - started < 2_000);
+  });
+});
+
+describe('the outage', () => {
+  it('ends every wait once one caller gets an answer', async () => {
+    const outage = new RegistryOutage({ sleep: () => new Promise(() => {}), warn: () => {}, info: () => {}, now: () => 0 });
+    const waits = [outage.wait(new Error('down'), 8), outage.wait(new Error('down'), 9)];
+    outage.answered();
+    await Promise.all(waits);
   });
 });
