@@ -1,5 +1,5 @@
 import type { StatsOptions } from '../config.js';
-import { readSnapshots } from '../kafka/aggregate-store.js';
+import { restoreAggregates } from '../kafka/aggregate-store.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { sumAggregates, type Aggregate } from '../processing/aggregate.js';
 import type { PartitionSnapshot } from '../processing/snapshot.js';
@@ -12,14 +12,22 @@ export interface Stats {
   partitions: PartitionSnapshot[];
 }
 
-/** The exact aggregate of a consumer group over all partitions, from the committed snapshots. */
+/**
+ * The exact aggregate of a consumer group over all partitions: for each partition the snapshot written
+ * with the group's committed offset, as a restore takes it; never an older one that happens to be readable.
+ */
 export async function stats(options: StatsOptions, session: KafkaSession): Promise<Stats> {
+  const { group, topic } = options;
   await session.requireTopics([options.aggregatesTopic]);
-  const snapshots = await readSnapshots(session, options.aggregatesTopic);
+  const committed = await session.groupOffsets(group, topic);
+  const aggregates = await restoreAggregates(session, options.aggregatesTopic, { group, topic }, committed);
   // Stopped half way, the figures would be wrong without saying so.
   session.throwIfAborted(`reading ${options.aggregatesTopic}`);
-  const partitions = [...snapshots.values()]
-    .filter((snapshot) => snapshot.group === options.group && snapshot.topic === options.topic)
+  const partitions = [...aggregates]
+    .flatMap(([partition, aggregate]) => {
+      const offset = committed.get(partition) ?? -1;
+      return offset < 0 ? [] : [{ group, topic, partition, aggregate, offset: offset - 1 }];
+    })
     .sort((a, b) => a.partition - b.partition);
-  return { group: options.group, topic: options.topic, total: sumAggregates(partitions.map((p) => p.aggregate)), partitions };
+  return { group, topic, total: sumAggregates(partitions.map((p) => p.aggregate)), partitions };
 }

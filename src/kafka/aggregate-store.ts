@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregatesGapError, BrokerError } from '../errors.js';
 import { EMPTY_AGGREGATE, type Aggregate } from '../processing/aggregate.js';
 import { decideRestore, decodeSnapshot, snapshotKey, type PartitionSnapshot, type RestoreDecision } from '../processing/snapshot.js';
@@ -7,6 +8,10 @@ import type { KafkaSession } from './session.js';
 
 /** Commit markers follow every snapshot, so a quiet partition marks the end of the aggregates topic. */
 const QUIET_END_MS = 500;
+// How long a snapshot older than its committed offset is read again: the newer one sits behind a transaction
+// still open (a consumer killed mid-transaction), which Kafka aborts after its timeout (about 11 s by default).
+export const HELD_BACK_WAIT_MS = 60_000;
+const REREAD_MS = 250;
 
 /** The prefix of the throw-away groups that read the aggregates topic. */
 export const AGGREGATES_READER_PREFIX = 'orders-aggregates-reader-';
@@ -52,8 +57,9 @@ export async function restoreAggregates(
 ): Promise<Map<number, Aggregate>> {
   const decide = (snapshots: Map<string, PartitionSnapshot>): [number, RestoreDecision][] =>
     [...committed].map(([partition, offset]) => [partition, decideRestore(offset, snapshots.get(snapshotKey(source.group, source.topic, partition)))]);
-  const gapsIn = (decisions: [number, RestoreDecision][]): [number, string][] =>
-    decisions.flatMap(([partition, decision]) => (decision.kind === 'gap' ? [[partition, decision.detail] as [number, string]] : []));
+  const gapsIn = (decisions: [number, RestoreDecision][]): [number, string, boolean][] =>
+    decisions.flatMap(([partition, decision]) => (decision.kind === 'gap' ? [[partition, decision.detail, decision.behind] as [number, string, boolean]] : []));
+  const heldBackUntil = performance.now() + Math.max(session.timeoutMs, HELD_BACK_WAIT_MS);
 
   for (let read = 1; ; read++) {
     // A large aggregates topic takes a while to read: what must not last beyond the timeout is a read that stopped moving.
@@ -66,8 +72,14 @@ export async function restoreAggregates(
       return new Map(decisions.map(([partition, decision]) => [partition, decision.kind === 'restored' ? decision.aggregate : EMPTY_AGGREGATE]));
     }
     if (deadline.signal.aborted) throw new BrokerError(`reading ${aggregatesTopic} to restore the aggregates of ${source.topic} stopped moving for ${session.timeoutMs} ms`);
+    // Only snapshots behind their offsets can still come: read again while an open transaction may hold them back.
+    const heldBack = gaps.every(([, , behind]) => behind) && performance.now() < heldBackUntil;
+    if (heldBack && read === 2) {
+      session.logger.warn(`the newest aggregates of ${source.topic} (${gaps.map(([partition, detail]) => `partition ${partition}: ${detail}`).join('; ')}) are not readable yet: a transaction still open (of a consumer that died?) holds them back until Kafka aborts it; reading ${aggregatesTopic} again`);
+    }
+    if (heldBack) await sleep(REREAD_MS, undefined, { signal: session.signal }).catch(() => undefined);
     // Read to its end with no match: the newest snapshot's commit marker may have been a moment late; a second read settles it.
-    if (read >= 2) {
+    else if (read >= 2) {
       throw new AggregatesGapError(
         `group ${source.group} has committed offsets on ${source.topic} that no aggregate in ${aggregatesTopic} matches `
         + `(${gaps.map(([partition, detail]) => `partition ${partition}: ${detail}`).join('; ')}), so its totals cannot be restored; `

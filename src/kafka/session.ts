@@ -202,6 +202,14 @@ export class KafkaSession {
     if (missing.length > 0) throw new MissingTopicError(`topic ${missing.join(', ')} does not exist on ${this.brokers.join(',')}`);
   }
 
+  /** The offsets `group` committed on `topic` (-1 where none), once no transaction is about to change them. */
+  async groupOffsets(group: string, topic: string): Promise<Map<number, number>> {
+    const admin = await this.admin();
+    // Stable offsets: an offset commit inside a transaction still open is waited for, not skipped.
+    const found = await this.step(`reading the offsets of group ${group}`, () => admin.fetchOffsets({ groupId: group, topics: [topic], requireStableOffsets: true, timeout: this.timeoutMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
+    return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, committedOffset(p.offset)] as [number, number])));
+  }
+
   /** Log start and high watermark of every partition of `topic`. */
   async topicOffsets(topic: string): Promise<Map<number, LogRange>> {
     const admin = await this.admin();

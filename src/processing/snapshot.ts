@@ -46,7 +46,8 @@ export function decodeSnapshot(value: Buffer | null): PartitionSnapshot | undefi
 export type RestoreDecision =
   | { kind: 'fresh' }
   | { kind: 'restored'; aggregate: Aggregate }
-  | { kind: 'gap'; detail: string };
+  /** `behind`: a snapshot older than the offset, whose newer one a transaction still open may hold back. */
+  | { kind: 'gap'; detail: string; behind: boolean };
 
 /**
  * Where a partition's aggregate starts, given the group's committed offset (-1 for none) and the newest
@@ -56,7 +57,7 @@ export type RestoreDecision =
 export function decideRestore(committed: number, snapshot: PartitionSnapshot | undefined): RestoreDecision {
   // Nothing committed: the partition is read from its start, so the total starts from nothing.
   if (committed < 0) return { kind: 'fresh' };
-  if (snapshot === undefined) return { kind: 'gap', detail: `offset ${committed} committed, no aggregate snapshot` };
-  if (snapshot.offset + 1 !== committed) return { kind: 'gap', detail: `offset ${committed} committed, snapshot folded up to offset ${snapshot.offset}` };
+  if (snapshot === undefined) return { kind: 'gap', detail: `offset ${committed} committed, no aggregate snapshot`, behind: false };
+  if (snapshot.offset + 1 !== committed) return { kind: 'gap', detail: `offset ${committed} committed, snapshot folded up to offset ${snapshot.offset}`, behind: snapshot.offset + 1 < committed };
   return { kind: 'restored', aggregate: snapshot.aggregate };
 }

@@ -38,11 +38,11 @@ describe('restoring from a snapshot', () => {
   });
 
   it('calls offsets without a snapshot a gap (defect 1)', () => {
-    assert.deepEqual(decideRestore(5, undefined), { kind: 'gap', detail: 'offset 5 committed, no aggregate snapshot' });
+    assert.deepEqual(decideRestore(5, undefined), { kind: 'gap', detail: 'offset 5 committed, no aggregate snapshot', behind: false });
   });
 
   it('calls a snapshot newer or older than the committed offset a gap (defect 10)', () => {
-    assert.deepEqual(decideRestore(5, snapshot(9)), { kind: 'gap', detail: 'offset 5 committed, snapshot folded up to offset 9' });
-    assert.deepEqual(decideRestore(5, snapshot(2)), { kind: 'gap', detail: 'offset 5 committed, snapshot folded up to offset 2' });
+    assert.deepEqual(decideRestore(5, snapshot(9)), { kind: 'gap', detail: 'offset 5 committed, snapshot folded up to offset 9', behind: false });
+    assert.deepEqual(decideRestore(5, snapshot(2)), { kind: 'gap', detail: 'offset 5 committed, snapshot folded up to offset 2', behind: true });
   });
 });
