@@ -63,6 +63,21 @@ export async function ordersProduce(bench: Bench, topic: string, count: number, 
   return { ...throughput(bench, result, count, brokerCpu), selfReportedOrdersPerSecond: reportedRate(output()) };
 }
 
+/** `orders produce --report each --json`: a JSON line per acknowledged order, then the summary. */
+export async function ordersProduceEach(bench: Bench, topic: string, count: number, seed: number): Promise<Throughput> {
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  const run = launch(...orders('produce', '--count', String(count), '--topic', topic, '--broker', bench.broker, '--seed', String(seed), '--partitions', String(PARTITIONS), '--report', 'each', '--json'), 'pipe', QUIET);
+  const clock = clockLines(run, count);
+  const result = await succeeded(run, 'orders produce --report each --json', limitFor(count));
+  const summary = JSON.parse(clock.lastLine()) as { event?: unknown; sent?: unknown; orders_per_s?: unknown };
+  if (summary.event !== 'summary' || summary.sent !== count || clock.lines() !== count + 1) {
+    throw new Error(`orders produce --report each printed ${clock.lines()} lines for ${count} orders: ${clock.lastLine()}`);
+  }
+  await expectRecords(bench, topic, count);
+  const selfReported = typeof summary.orders_per_s === 'number' ? summary.orders_per_s : undefined;
+  return { ...throughput(bench, result, count, brokerCpu), selfReportedOrdersPerSecond: selfReported };
+}
+
 export async function kcatProduce(bench: Bench, topic: string, payload: Payload): Promise<Throughput> {
   await createTopic(bench, topic);
   const brokerCpu = cpuSecondsOf(bench.brokerPid);
