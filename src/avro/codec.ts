@@ -19,6 +19,37 @@ export function encodeOrder(order: Order): Buffer {
   return orderType.toBuffer(order);
 }
 
+/**
+ * Encodes orders into one reused buffer, after a prefix written once (none, or a registry's magic
+ * byte and schema id): no allocation per order but the returned view.
+ */
+export class OrderWriter {
+  private scratch: Buffer;
+  private readonly prefix: Buffer;
+
+  constructor(prefix: Buffer = Buffer.alloc(0)) {
+    this.prefix = prefix;
+    this.scratch = Buffer.alloc(prefix.length + 256);
+    prefix.copy(this.scratch);
+  }
+
+  get prefixLength(): number {
+    return this.prefix.length;
+  }
+
+  /** The prefix and the order's Avro bytes; valid until the next call, so the caller must copy it (produce() does). */
+  write(order: Order): Buffer {
+    let end = orderType.encode(order, this.scratch, this.prefix.length);
+    if (end < 0) {
+      // avsc returns minus the bytes that did not fit.
+      this.scratch = Buffer.alloc(2 * (this.scratch.length - end));
+      this.prefix.copy(this.scratch);
+      end = orderType.encode(order, this.scratch, this.prefix.length);
+    }
+    return this.scratch.subarray(0, end);
+  }
+}
+
 /** Decodes Avro bytes into an Order, or throws UndecodableError: never a half-valid order. */
 export function decodeOrder(bytes: Buffer | null): Order {
   if (bytes === null) throw new UndecodableError('record has no value');

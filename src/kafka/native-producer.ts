@@ -1,0 +1,109 @@
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { DeliveryReport, LibrdKafkaError, Producer, ProducerGlobalConfig } from '@confluentinc/kafka-javascript';
+
+const { ERR__QUEUE_FULL, ERR__TIMED_OUT } = kafkaJavascript.CODES.ERRORS;
+
+/**
+ * Which delivery reports reach JavaScript: only failures (successes are dropped inside librdkafka),
+ * every message, or every message with a copy of its value.
+ */
+export type Reports = 'errors' | 'all' | 'values';
+
+/** One message's fate: `error` is null when the broker acknowledged it. */
+export type DeliveryListener = (error: LibrdKafkaError | null, report: DeliveryReport) => void;
+
+/** A librdkafka log line or error event, for the session to log and inspect. */
+export type LibraryListener = (message: string) => void;
+
+// Served from the main thread, not librdkafka's background thread: a report is then handed to the
+// binding before flush() returns (flush polls too), which settle() relies on.
+const POLL_INTERVAL_MS = 10;
+
+/**
+ * The node-rdkafka-compatible producer of @confluentinc/kafka-javascript: produce() queues a copy of
+ * the bytes and returns, with no promise, object or native handle per message; flush() is the
+ * barrier. Made by KafkaSession.nativeProducer, which gives it the shared settings.
+ */
+export class NativeProducer {
+  private readonly client: Producer;
+  private readonly topic: string;
+  private readonly timeoutMs: number;
+  private poller: NodeJS.Timeout | undefined;
+  // Counts reports as the binding hands them to JavaScript, so settle() can see the dispatch end.
+  private reported = 0;
+
+  constructor(config: ProducerGlobalConfig, topic: string, timeoutMs: number, reports: Reports, onDelivery: DeliveryListener, onLibrary: LibraryListener) {
+    this.topic = topic;
+    this.timeoutMs = timeoutMs;
+    this.client = new kafkaJavascript.Producer({
+      ...config,
+      'delivery.report.only.error': reports === 'errors',
+      ...(reports === 'values' ? { dr_msg_cb: true } : { dr_cb: true }),
+    });
+    this.client.on('delivery-report', (error, report) => {
+      this.reported++;
+      onDelivery(error ?? null, report);
+    });
+    this.client.on('event.log', (event: { message?: unknown }) => onLibrary(String(event.message)));
+    this.client.on('event.error', (error) => onLibrary(`Error: ${error.message}`));
+  }
+
+  /** Connects and reads the topic's metadata, or rejects with librdkafka's error. */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.connect({ topic: this.topic, timeout: this.timeoutMs }, (error) => {
+        if (error) { reject(error); return; }
+        this.poller = setInterval(() => this.client.poll(), POLL_INTERVAL_MS).unref();
+        resolve();
+      });
+    });
+  }
+
+  /** Queues one message (librdkafka copies key and value); false when its queue is full: wait, then try again. */
+  produce(value: Buffer, key: Buffer, timestamp: number): boolean {
+    try {
+      this.client.produce(this.topic, null, value, key, timestamp);
+      return true;
+    } catch (error) {
+      if ((error as Partial<LibrdKafkaError>).code === ERR__QUEUE_FULL) return false;
+      throw error;
+    }
+  }
+
+  /** Serves waiting delivery reports now (they also are every few ms). */
+  poll(): void {
+    this.client.poll();
+  }
+
+  /** Waits up to `timeoutMs` for every queued message to be acknowledged or failed; true when none is left. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const done = await new Promise<boolean>((resolve, reject) => {
+      this.client.flush(timeoutMs, (error) => {
+        if (!error) resolve(true);
+        else if (error.code === ERR__TIMED_OUT) resolve(false);
+        else reject(error);
+      });
+    });
+    if (done) await this.settle();
+    return done;
+  }
+
+  /**
+   * After a flush every report is in the binding's queue, which hands JavaScript 100 a turn of the
+   * event loop: wait for a turn that brings none.
+   */
+  private async settle(): Promise<void> {
+    for (let before = -1; before !== this.reported;) {
+      before = this.reported;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Lets go of the connections; queued messages are not waited for (commands flush first). */
+  disconnect(): Promise<void> {
+    clearInterval(this.poller);
+    return new Promise((resolve, reject) => {
+      this.client.disconnect(0, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+    });
+  }
+}
