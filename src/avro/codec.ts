@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { UndecodableError, messageOf } from '../errors.js';
+import { ScratchViews } from '../scratch-views.js';
 
 export interface Order {
   orderId: string;
@@ -21,16 +22,15 @@ export function encodeOrder(order: Order): Buffer {
 
 /**
  * Encodes orders into one reused buffer, after a prefix written once (none, or a registry's magic
- * byte and schema id): no allocation per order but the returned view.
+ * byte and schema id): no allocation per order.
  */
 export class OrderWriter {
-  private scratch: Buffer;
   private readonly prefix: Buffer;
+  private scratch: ScratchViews;
 
   constructor(prefix: Buffer = Buffer.alloc(0)) {
     this.prefix = prefix;
-    this.scratch = Buffer.alloc(prefix.length + 256);
-    prefix.copy(this.scratch);
+    this.scratch = this.grown(prefix.length + 256);
   }
 
   get prefixLength(): number {
@@ -39,14 +39,19 @@ export class OrderWriter {
 
   /** The prefix and the order's Avro bytes; valid until the next call, so the caller must copy it (produce() does). */
   write(order: Order): Buffer {
-    let end = orderType.encode(order, this.scratch, this.prefix.length);
+    let end = orderType.encode(order, this.scratch.buffer, this.prefix.length);
     if (end < 0) {
       // avsc returns minus the bytes that did not fit.
-      this.scratch = Buffer.alloc(2 * (this.scratch.length - end));
-      this.prefix.copy(this.scratch);
-      end = orderType.encode(order, this.scratch, this.prefix.length);
+      this.scratch = this.grown(2 * (this.scratch.buffer.length - end));
+      end = orderType.encode(order, this.scratch.buffer, this.prefix.length);
     }
-    return this.scratch.subarray(0, end);
+    return this.scratch.view(end);
+  }
+
+  private grown(size: number): ScratchViews {
+    const scratch = new ScratchViews(size);
+    this.prefix.copy(scratch.buffer);
+    return scratch;
   }
 }
 

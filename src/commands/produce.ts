@@ -5,6 +5,7 @@ import { authorizationFailure } from '../kafka/failures.js';
 import type { DeliveryListener, NativeProducer } from '../kafka/native-producer.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { orderGenerator } from '../orders/generate.js';
+import { ScratchViews } from '../scratch-views.js';
 
 export interface SentOrder {
   order: Order;
@@ -132,12 +133,12 @@ async function barrier(producer: NativeProducer, session: KafkaSession, timeoutM
 
 /** Order ids as Buffer keys in one reused buffer: a string key costs the binding a copy and an allocation per message. */
 class KeyWriter {
-  private readonly scratch = Buffer.alloc(64);
+  private readonly scratch = new ScratchViews(64);
 
   write(id: string): Buffer {
-    const length = this.scratch.write(id, 0, 'utf8');
-    // UTF-8 characters take at most 4 bytes: a shorter write than that from the end is the whole id.
-    return length <= this.scratch.length - 4 ? this.scratch.subarray(0, length) : Buffer.from(id, 'utf8');
+    const length = this.scratch.buffer.write(id, 0, 'utf8');
+    // UTF-8 characters take at most 4 bytes: a write that stops earlier than that from the end is the whole id.
+    return length <= this.scratch.buffer.length - 4 ? this.scratch.view(length) : Buffer.from(id, 'utf8');
   }
 }
 
