@@ -14,7 +14,9 @@ export interface Order {
 const SCHEMA_URL = new URL('../../../schemas/order.avsc', import.meta.url);
 
 // Parsed once per process: avsc compiles the schema into specialised encode/decode functions.
-const orderType = avro.Type.forSchema(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as avro.Schema);
+const orderType = avro.Type.forSchema(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as avro.Schema) as avro.types.RecordType;
+// OrderWriter.orderIdBytes reads the id where Avro writes the first field.
+if (orderType.fields[0]?.name !== 'orderId') throw new Error(`${SCHEMA_URL.pathname}: orderId must be the first field`);
 
 export function encodeOrder(order: Order): Buffer {
   return orderType.toBuffer(order);
@@ -45,7 +47,24 @@ export class OrderWriter {
       this.scratch = this.grown(2 * (this.scratch.buffer.length - end));
       end = orderType.encode(order, this.scratch.buffer, this.prefix.length);
     }
-    return this.scratch.view(end);
+    return this.scratch.view(0, end);
+  }
+
+  /**
+   * The orderId's UTF-8 bytes inside the value last written, where Avro put them after their
+   * length: the record key, without encoding the id a second time.
+   */
+  orderIdBytes(): Buffer {
+    const bytes = this.scratch.buffer;
+    let at = this.prefix.length;
+    let zigzag = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++] ?? 0;
+      zigzag += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    // A string's length is never negative, so its zigzag form is twice the length.
+    return this.scratch.view(at, at + zigzag / 2);
   }
 
   private grown(size: number): ScratchViews {

@@ -5,7 +5,6 @@ import { authorizationFailure } from '../kafka/failures.js';
 import type { DeliveryListener, NativeProducer } from '../kafka/native-producer.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { orderGenerator } from '../orders/generate.js';
-import { ScratchViews } from '../scratch-views.js';
 
 export interface SentOrder {
   order: Order;
@@ -79,7 +78,6 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too.
   const stop = AbortSignal.any([session.signal, session.failed]);
   const nextOrder = orderGenerator(options.seed);
-  const keys = new KeyWriter();
   const started = performance.now();
   let requested = 0;
   sending: while (requested < options.count && !stop.aborted) {
@@ -95,7 +93,8 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
     }
     const order = nextOrder();
     const value = writer.write(order);
-    const key = keys.write(order.orderId);
+    // A Buffer key: a string one costs the binding a copy and an allocation per message.
+    const key = writer.orderIdBytes();
     while (!producer.produce(value, key, order.createdAt)) {
       // Queue-full is librdkafka asking us to wait for deliveries, not a failure.
       if (stop.aborted) break sending;
@@ -128,17 +127,6 @@ async function barrier(producer: NativeProducer, session: KafkaSession, timeoutM
         throw new InterruptedError(`interrupted with orders in flight that Kafka at ${session.brokers.join(',')} did not confirm within ${timeoutMs} ms; some may have been written`, reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
       }
     }
-  }
-}
-
-/** Order ids as Buffer keys in one reused buffer: a string key costs the binding a copy and an allocation per message. */
-class KeyWriter {
-  private readonly scratch = new ScratchViews(64);
-
-  write(id: string): Buffer {
-    const length = this.scratch.buffer.write(id, 0, 'utf8');
-    // UTF-8 characters take at most 4 bytes: a write that stops earlier than that from the end is the whole id.
-    return length <= this.scratch.buffer.length - 4 ? this.scratch.view(length) : Buffer.from(id, 'utf8');
   }
 }
 

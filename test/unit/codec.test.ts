@@ -28,11 +28,16 @@ describe('Avro codec', () => {
       const generated = next();
       assert.deepEqual(plain.write(generated), encodeOrder(generated));
       assert.deepEqual(prefixed.write(generated), Buffer.concat([prefix, encodeOrder(generated)]));
+      assert.deepEqual(prefixed.orderIdBytes(), Buffer.from(generated.orderId));
     }
     // An order larger than the buffer makes it grow, prefix and all.
     const large = { ...order, orderId: 'x'.repeat(1000) };
     assert.deepEqual(prefixed.write(large), Buffer.concat([prefix, encodeOrder(large)]));
+    assert.deepEqual(prefixed.orderIdBytes(), Buffer.from(large.orderId));
     assert.deepEqual(prefixed.write(order), Buffer.concat([prefix, encodeOrder(order)]));
+    const accented = { ...order, orderId: 'commande-é-€' };
+    plain.write(accented);
+    assert.deepEqual(plain.orderIdBytes(), Buffer.from(accented.orderId));
   });
 
   it('rejects a missing value, empty bytes, truncated bytes and trailing bytes', () => {
