@@ -1,5 +1,5 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
-import type { DeliveryReport, LibrdKafkaError, Producer, ProducerGlobalConfig } from '@confluentinc/kafka-javascript';
+import type { DeliveryReport, LibrdKafkaError, Metadata, Producer, ProducerGlobalConfig } from '@confluentinc/kafka-javascript';
 
 const { ERR__QUEUE_FULL, ERR__TIMED_OUT } = kafkaJavascript.CODES.ERRORS;
 
@@ -18,6 +18,8 @@ export type LibraryListener = (message: string) => void;
 // Served from the main thread, not librdkafka's background thread: a report is then handed to the
 // binding before flush() returns (flush polls too), which settle() relies on.
 const POLL_INTERVAL_MS = 10;
+// How often connect() asks again for the leaders of a topic just created.
+const LEADER_WAIT_MS = 100;
 
 /**
  * The node-rdkafka-compatible producer of @confluentinc/kafka-javascript: produce() queues a copy of
@@ -48,15 +50,27 @@ export class NativeProducer {
     this.client.on('event.error', (error) => onLibrary(`Error: ${error.message}`));
   }
 
-  /** Connects and reads the topic's metadata, or rejects with librdkafka's error. */
-  connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.client.connect({ topic: this.topic, timeout: this.timeoutMs }, (error) => {
-        if (error) { reject(error); return; }
-        this.poller = setInterval(() => this.client.poll(), POLL_INTERVAL_MS).unref();
-        resolve();
-      });
+  /**
+   * Connects, then waits (at most half the timeout) until the broker's metadata has a leader for
+   * every partition of the topic; rejects with librdkafka's error.
+   */
+  async connect(): Promise<void> {
+    let metadata = await new Promise<Metadata>((resolve, reject) => {
+      this.client.connect({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
     });
+    // A topic just created may be missing from a broker's metadata for a moment; librdkafka forgets
+    // the sequence numbers of partitions that vanish, and the broker then drops resent messages as
+    // duplicates (confluentinc/librdkafka#3712), so nothing is produced before every leader is known.
+    // Not past half the timeout: a topic the principal may not describe never shows its partitions,
+    // and its sends then fail with the broker's reason.
+    const until = performance.now() + this.timeoutMs / 2;
+    while (!hasLeaders(metadata, this.topic) && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, LEADER_WAIT_MS));
+      metadata = await new Promise<Metadata>((resolve, reject) => {
+        this.client.getMetadata({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
+      });
+    }
+    this.poller = setInterval(() => this.client.poll(), POLL_INTERVAL_MS).unref();
   }
 
   /** Queues one message (librdkafka copies key and value); false when its queue is full: wait, then try again. */
@@ -106,4 +120,10 @@ export class NativeProducer {
       this.client.disconnect(0, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
     });
   }
+}
+
+/** The topic is in the metadata with at least one partition, each with a leader. */
+function hasLeaders(metadata: Metadata, topic: string): boolean {
+  const partitions = metadata.topics.find((entry) => entry.name === topic)?.partitions ?? [];
+  return partitions.length > 0 && partitions.every((partition) => partition.leader >= 0);
 }
