@@ -42,6 +42,27 @@ function orderJson(order: Order): Record<string, unknown> {
   return { orderId: order.orderId, product: order.product, price: order.price, createdAt: new Date(order.createdAt).toISOString() };
 }
 
+/**
+ * The `sent` line, byte for byte what JSON.stringify makes of it, from a template: with a line per
+ * order, stringifying a spread object was a seventh of `produce --report each`'s CPU.
+ */
+export function sentJson(order: Order, partition: number, offset: string): string {
+  return `{"event":"sent","orderId":${JSON.stringify(order.orderId)},"product":${JSON.stringify(order.product)},`
+    + `"price":${JSON.stringify(order.price)},"createdAt":${JSON.stringify(isoTime(order.createdAt))},`
+    + `"partition":${JSON.stringify(partition)},"offset":${JSON.stringify(offset)}}`;
+}
+
+// Orders made in the same millisecond share createdAt, hundreds at a time: formatted once.
+let lastTime = Number.NaN;
+let lastIso = '';
+function isoTime(millis: number): string {
+  if (millis !== lastTime) {
+    lastIso = new Date(millis).toISOString();
+    lastTime = millis;
+  }
+  return lastIso;
+}
+
 function figures(aggregate: Aggregate): { total_price: number; count: number; avg: number } {
   return { total_price: totalPrice(aggregate), count: aggregate.count, avg: average(aggregate) };
 }
@@ -61,7 +82,7 @@ export function produceView(term: Terminal, count: number): ProduceView {
   const lines = new BatchedLines(term.out);
   return {
     sent({ order, partition, offset }) {
-      if (term.json) lines.add(JSON.stringify({ event: 'sent', ...orderJson(order), partition, offset }));
+      if (term.json) lines.add(sentJson(order, partition, offset));
       else lines.add(`Sent order: ${JSON.stringify(orderJson(order))} (partition ${partition}, offset ${offset})`);
     },
     progress(sent) {
