@@ -5,9 +5,9 @@ const { ERR__QUEUE_FULL, ERR__TIMED_OUT } = kafkaJavascript.CODES.ERRORS;
 
 /**
  * Which delivery reports reach JavaScript: only failures (successes are dropped inside librdkafka),
- * every message, or every message with a copy of its value.
+ * or every message's, with a copy of its value.
  */
-export type Reports = 'errors' | 'all' | 'values';
+export type Reports = 'errors' | 'values';
 
 /** One message's fate: `error` is null when the broker acknowledged it. */
 export type DeliveryListener = (error: LibrdKafkaError | null, report: DeliveryReport) => void;
