@@ -1,3 +1,5 @@
+import { NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING } from '../src/kafka/session.js';
+
 /** librdkafka settings by name, as kcat's -X takes them. */
 export type Properties = Readonly<Record<string, string>>;
 
@@ -6,24 +8,19 @@ export interface ClientSettings {
   consumer: Properties;
 }
 
+/** A setting as kcat's -X takes it. */
+const asText = (settings: Readonly<Record<string, string | number | boolean>>): Properties =>
+  Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, String(value)]));
+
 /**
  * The librdkafka settings of the `orders` producer and consumer, which kcat gets too (-X), so each
- * comparison runs both sides alike; the report prints them. They MUST match what src/kafka gives
- * its clients (in src/kafka/client.ts as of this writing): the producer's kafkaJS
- * { idempotent: true, acks: -1 } with PRODUCER_TUNING, and the consumer's CONSUMER_TUNING (whose
- * js.consumer.* entry is the JavaScript wrapper's own and has no kcat equivalent). Neither side
- * sets batch.size or batch.num.messages: librdkafka's defaults on both.
+ * comparison runs both sides alike; the report prints them. The producer's are taken from
+ * src/kafka/session.ts itself (durability, partitioner, retries, linger, batch sizes, compression),
+ * so they cannot drift apart. The consumer's MUST match its CONSUMER_TUNING (whose js.consumer.*
+ * entry is the JavaScript wrapper's own and has no kcat equivalent).
  */
 export const CLIENT_SETTINGS = {
-  producer: {
-    acks: 'all',
-    'enable.idempotence': 'true',
-    'linger.ms': '1',
-    'compression.codec': 'lz4',
-    // Not in client.ts: the KafkaJS API sets it for every producer, and kcat's default
-    // (consistent_random) would put the same keys on other partitions than orders does.
-    partitioner: 'murmur2_random',
-  },
+  producer: asText({ ...NATIVE_PRODUCER_SETTINGS, ...PRODUCER_TUNING }),
   consumer: {
     'queued.max.messages.kbytes': '8192',
     'fetch.message.max.bytes': '524288',

@@ -7,6 +7,8 @@ import { median } from './stats.js';
 
 export interface Rounds {
   ordersProduce: Throughput[];
+  /** `orders produce --report each --json`, a line per order. */
+  ordersProduceEach: Throughput[];
   kcatProduce: Throughput[];
   ordersConsume: Throughput[];
   kcatConsume: Throughput[];
@@ -38,14 +40,14 @@ export interface Target {
 }
 
 /** Each target under a name of its own, so a table row reads its own target and no other. */
-export type Targets = Record<'produce' | 'consume' | 'latency' | 'produceRss' | 'consumeRss' | 'encodes' | 'decodes' | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss', Target>;
+export type Targets = Record<'produce' | 'produceEach' | 'consume' | 'latency' | 'produceRss' | 'consumeRss' | 'encodes' | 'decodes' | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss', Target>;
 
 // The latency target is set at this rate; the row of the other rate has none.
 const LATENCY_TARGET_RATE = 1_000;
 
 export interface Summary {
   bytesPerOrder: number;
-  produce: { orders: Medians; kcat: Medians; ratio: number; ordersMBps: number; kcatMBps: number };
+  produce: { orders: Medians; kcat: Medians; ratio: number; ordersMBps: number; kcatMBps: number; each: Medians; eachRatio: number };
   consume: { orders: Medians; kcat: Medians; ratio: number; steadyRatio: number };
   latency: { rate: number; seconds: number; p50: number; p99: number; p999: number; max: number; consumerPeakRssMb: number }[];
   codec: { encodesPerSecond: number; decodesPerSecond: number };
@@ -77,6 +79,8 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
     return { rate, seconds, p50: of((run) => run.p50), p99: of((run) => run.p99), p999: of((run) => run.p999), max: of((run) => run.max), consumerPeakRssMb: of((run) => run.consumerPeakRssMb) };
   });
   const produceRatio = produce.orders.ordersPerSecond / produce.kcat.ordersPerSecond;
+  const each = medians(rounds.ordersProduceEach);
+  const eachRatio = each.ordersPerSecond / produce.orders.ordersPerSecond;
   const consumeRatio = consume.orders.ordersPerSecond / consume.kcat.ordersPerSecond;
   const p99AtTarget = latency.find((entry) => entry.rate === LATENCY_TARGET_RATE)?.p99 ?? Number.NaN;
   const retries = GUARANTEES.map((guarantee) => {
@@ -88,7 +92,7 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
   const retryRss = Math.max(...retries.map((entry) => entry.failing.peakRssMb));
   return {
     bytesPerOrder,
-    produce: { ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6 },
+    produce: { ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6, each, eachRatio },
     consume: { ...consume, ratio: consumeRatio, steadyRatio: consume.orders.steadyOrdersPerSecond / consume.kcat.steadyOrdersPerSecond },
     latency,
     codec: { encodesPerSecond: codec.medianEncodesPerSecond, decodesPerSecond: codec.medianDecodesPerSecond },
@@ -97,10 +101,11 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
       retriesAtLeastOnce: { name: 'fail-rate 0.3 / fail-rate 0, at-least-once', figure: retryRatio('at-least-once'), limit: '≥ 0.5', pass: retryRatio('at-least-once') >= 0.5 },
       retriesExactlyOnce: { name: 'fail-rate 0.3 / fail-rate 0, exactly-once', figure: retryRatio('exactly-once'), limit: '≥ 0.5', pass: retryRatio('exactly-once') >= 0.5 },
       retriesRss: { name: 'peak RSS at fail-rate 0.3', figure: retryRss, limit: '≤ 200 MB', pass: retryRss <= 200 },
-      produce: { name: 'produce ≥ 0.8 × kcat', figure: produceRatio, limit: '≥ 0.8 × kcat', pass: produceRatio >= 0.8 },
+      produce: { name: 'produce ≥ 0.4 × kcat', figure: produceRatio, limit: '≥ 0.4 × kcat', pass: produceRatio >= 0.4 },
+      produceEach: { name: 'produce --report each ≥ 0.7 × plain produce', figure: eachRatio, limit: '≥ 0.7 × plain', pass: eachRatio >= 0.7 },
       consume: { name: 'consume + aggregate ≥ 0.6 × kcat', figure: consumeRatio, limit: '≥ 0.6 × kcat', pass: consumeRatio >= 0.6 },
       latency: { name: `p99 end-to-end at ${count(LATENCY_TARGET_RATE)}/s`, figure: p99AtTarget, limit: 'p99 ≤ 20 ms', pass: p99AtTarget <= 20 },
-      produceRss: { name: `peak RSS of produce, ${settings.orders} orders`, figure: produce.orders.peakRssMb, limit: '≤ 200 MB', pass: produce.orders.peakRssMb <= 200 },
+      produceRss: { name: `peak RSS of produce, ${settings.orders} orders`, figure: produce.orders.peakRssMb, limit: '≤ 150 MB', pass: produce.orders.peakRssMb <= 150 },
       consumeRss: { name: `peak RSS of consume, ${settings.orders} orders`, figure: consume.orders.peakRssMb, limit: '≤ 200 MB', pass: consume.orders.peakRssMb <= 200 },
       encodes: { name: 'codec encodes/s', figure: codec.medianEncodesPerSecond, limit: '≥ 1,000,000', pass: codec.medianEncodesPerSecond >= 1e6 },
       decodes: { name: 'codec decodes/s', figure: codec.medianDecodesPerSecond, limit: '≥ 1,000,000', pass: codec.medianDecodesPerSecond >= 1e6 },
@@ -119,6 +124,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
   const n = count(settings.orders);
   const rows = [
     `| Produce ${n}, orders/s (wall; acks=all, idempotent) | ${count(produce.orders.ordersPerSecond)} | ${count(produce.kcat.ordersPerSecond)} | ${fixed(produce.ratio)} | ${judged(targets.produce)} |`,
+    `| Produce ${n} with \`--report each --json\` (a line per order), orders/s; ratio to plain produce | ${count(produce.each.ordersPerSecond)} | | ${fixed(produce.eachRatio)} | ${judged(targets.produceEach)} |`,
     `| Produce, MB/s of Avro values (${fixed(summary.bytesPerOrder, 1)} B/order) | ${fixed(produce.ordersMBps)} | ${fixed(produce.kcatMBps)} | ${fixed(produce.ratio)} | | |`,
     `| Consume + aggregate ${n}, orders/s (wall, incl. start-up + group join; kcat -G) | ${count(consume.orders.ordersPerSecond)} | ${count(consume.kcat.ordersPerSecond)} | ${fixed(consume.ratio)} | ${judged(targets.consume)} |`,
     `| Consume + aggregate, orders/s (excluding start-up: first to last record) | ${count(consume.orders.steadyOrdersPerSecond)} | ${count(consume.kcat.steadyOrdersPerSecond)} | ${fixed(consume.steadyRatio)} | | |`,
@@ -155,6 +161,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
     '| Phase | wall s | process CPU s | broker CPU s |',
     '|---|---:|---:|---:|',
     cpuRow('orders produce', produce.orders),
+    cpuRow('orders produce --report each --json', produce.each),
     cpuRow('kcat -P', produce.kcat),
     cpuRow('orders consume --json', consume.orders),
     cpuRow('kcat -G', consume.kcat),

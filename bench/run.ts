@@ -6,7 +6,7 @@ import { benchAdmin } from './admin.js';
 import { benchCodec } from './codec.js';
 import { machineInfo } from './machine.js';
 import { writePayload } from './payload.js';
-import { RETRY_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersRetries, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
+import { RETRY_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersProduceEach, ordersRetries, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
 import { killAll } from './proc.js';
 import { GUARANTEES, RETRY_FAIL_RATES, markdown, retryKey, summarise, type Rounds } from './report.js';
 import { parseSettings } from './settings.js';
@@ -34,19 +34,21 @@ async function main(): Promise<void> {
   const admin = benchAdmin(settings.broker);
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
-  const rounds: Rounds = { ordersProduce: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []), retries: {} };
+  const rounds: Rounds = { ordersProduce: [], ordersProduceEach: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []), retries: {} };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
       const tag = `bench-${runId}-r${round}`;
       const ordersTopic = `${tag}-orders`;
       const kcatTopic = `${tag}-kcat`;
-      progress(`round ${round}/${settings.rounds}: produce ${settings.orders} (orders, then kcat)`);
+      progress(`round ${round}/${settings.rounds}: produce ${settings.orders} (orders, orders --report each, then kcat)`);
       rounds.ordersProduce.push(show('orders produce', await ordersProduce(bench, ordersTopic, settings.orders, SEED)));
+      rounds.ordersProduceEach.push(show('orders produce --report each --json', await ordersProduceEach(bench, `${tag}-each`, settings.orders, SEED)));
       rounds.kcatProduce.push(show('kcat -P', await kcatProduce(bench, kcatTopic, payload)));
       if (round === 1) {
         await verifyKcatTopic(bench, kcatTopic, payload);
         progress(`kcat's ${settings.orders} records read back byte-exact`);
       }
+      if (settings.produceOnly) continue;
       progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders, then kcat -G)`);
       rounds.ordersConsume.push(show('orders consume', await ordersConsume(bench, ordersTopic, `${ordersTopic}-group`, settings.orders)));
       rounds.kcatConsume.push(show('kcat -G', await kcatConsume(bench, kcatTopic, `${kcatTopic}-group`, settings.orders)));

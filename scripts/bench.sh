@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of `orders` against kcat on a fresh local broker of its own, which it starts and stops.
-# Usage: npm run bench [-- --quick] [--rounds N] [--consume-args "--flag value"]   (BENCH_KAFKA_PORT, default 29092)
+# Usage: npm run bench [-- --quick] [--rounds N] [--only produce] [--consume-args "--flag value"]   (BENCH_KAFKA_PORT, default 29092)
 # Prints a markdown table on stdout and writes bench/results/<timestamp>.json.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { UndecodableError, messageOf } from '../errors.js';
+import { ScratchViews } from '../scratch-views.js';
 
 export interface Order {
   orderId: string;
@@ -16,13 +17,68 @@ const SCHEMA_URL = new URL('../../../schemas/order.avsc', import.meta.url);
 export const ORDER_SCHEMA_TEXT = readFileSync(SCHEMA_URL, 'utf8');
 
 // Parsed once per process: avsc compiles the schema into specialised encode/decode functions.
-const orderType = avro.Type.forSchema(JSON.parse(ORDER_SCHEMA_TEXT) as avro.Schema);
+const orderType = avro.Type.forSchema(JSON.parse(ORDER_SCHEMA_TEXT) as avro.Schema) as avro.types.RecordType;
+// OrderWriter.orderIdBytes reads the id where Avro writes the first field.
+if (orderType.fields[0]?.name !== 'orderId') throw new Error(`${SCHEMA_URL.pathname}: orderId must be the first field`);
 
 /** An order as bare Avro. */
 export function encodeOrder(order: Order): Buffer {
   return orderType.toBuffer(order);
 }
 
+/**
+ * Encodes orders into one reused buffer, after a prefix written once (none, or a registry's magic
+ * byte and schema id): no allocation per order.
+ */
+export class OrderWriter {
+  private readonly prefix: Buffer;
+  private scratch: ScratchViews;
+
+  constructor(prefix: Buffer = Buffer.alloc(0)) {
+    this.prefix = prefix;
+    this.scratch = this.grown(prefix.length + 256);
+  }
+
+  get prefixLength(): number {
+    return this.prefix.length;
+  }
+
+  /** The prefix and the order's Avro bytes; valid until the next call, so the caller must copy it (produce() does). */
+  write(order: Order): Buffer {
+    let end = orderType.encode(order, this.scratch.buffer, this.prefix.length);
+    if (end < 0) {
+      // avsc returns minus the bytes that did not fit.
+      this.scratch = this.grown(2 * (this.scratch.buffer.length - end));
+      end = orderType.encode(order, this.scratch.buffer, this.prefix.length);
+    }
+    return this.scratch.view(0, end);
+  }
+
+  /**
+   * The orderId's UTF-8 bytes inside the value last written, where Avro put them after their
+   * length: the record key, without encoding the id a second time.
+   */
+  orderIdBytes(): Buffer {
+    const bytes = this.scratch.buffer;
+    let at = this.prefix.length;
+    let zigzag = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++] ?? 0;
+      zigzag += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    // A string's length is never negative, so its zigzag form is twice the length.
+    return this.scratch.view(at, at + zigzag / 2);
+  }
+
+  private grown(size: number): ScratchViews {
+    const scratch = new ScratchViews(size);
+    this.prefix.copy(scratch.buffer);
+    return scratch;
+  }
+}
+
+/** Decodes Avro bytes into an Order, or throws UndecodableError: never a half-valid order. */
 /** Turns a record's value into an Order; UndecodableError for bytes no retry can fix, anything else means "not now". */
 export interface OrderDecoder {
   decode(value: Buffer | null): Order | Promise<Order>;

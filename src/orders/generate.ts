@@ -29,11 +29,16 @@ export function orderGenerator(seed: number, now: () => number = Date.now): () =
   });
 }
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+// Each byte's two lowercase hex digits, as character codes.
+const HEX_DIGITS = Buffer.from(Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0')).join(''), 'latin1');
+// Where each of the 16 bytes goes in "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+const ID_POSITIONS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34] as const;
+// Reused by every id: the random bytes and the id's text before it becomes one flat string.
+const bytes = new Uint8Array(16);
+const text = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
 
-// Built from a byte table, not toString/padStart per word: id generation was a sixth of produce's CPU.
+// One flat string from a buffer, not twenty concatenations: id generation was a sixth of produce's CPU.
 function uuidFrom(random: () => number): string {
-  const bytes = new Uint8Array(16);
   for (let word = 0; word < 4; word++) {
     const value = Math.floor(random() * 4_294_967_296);
     bytes[word * 4] = value >>> 24;
@@ -44,10 +49,11 @@ function uuidFrom(random: () => number): string {
   // Version 4 and variant bits, so it reads as the UUIDs people know.
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  let id = '';
   for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) id += '-';
-    id += HEX[bytes[i] ?? 0] ?? '00';
+    const at = ID_POSITIONS[i] ?? 0;
+    const digits = (bytes[i] ?? 0) * 2;
+    text[at] = HEX_DIGITS[digits] ?? 0;
+    text[at + 1] = HEX_DIGITS[digits + 1] ?? 0;
   }
-  return id;
+  return text.toString('latin1', 0, 36);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeOrder, encodeOrder, type Order } from '../../src/avro/codec.js';
+import { OrderWriter, decodeOrder, encodeOrder, type Order } from '../../src/avro/codec.js';
 import { UndecodableError } from '../../src/errors.js';
 import { orderGenerator, seededRandom } from '../../src/orders/generate.js';
 
@@ -17,6 +17,27 @@ describe('Avro codec', () => {
       const generated = next();
       assert.deepEqual({ ...decodeOrder(encodeOrder(generated)) }, generated);
     }
+  });
+
+  it('writes the same bytes as encodeOrder into one reused buffer, after a fixed prefix', () => {
+    const prefix = Buffer.from([0, 0, 0, 0, 42]);
+    const plain = new OrderWriter();
+    const prefixed = new OrderWriter(prefix);
+    const next = orderGenerator(11);
+    for (let i = 0; i < 100; i++) {
+      const generated = next();
+      assert.deepEqual(plain.write(generated), encodeOrder(generated));
+      assert.deepEqual(prefixed.write(generated), Buffer.concat([prefix, encodeOrder(generated)]));
+      assert.deepEqual(prefixed.orderIdBytes(), Buffer.from(generated.orderId));
+    }
+    // An order larger than the buffer makes it grow, prefix and all.
+    const large = { ...order, orderId: 'x'.repeat(1000) };
+    assert.deepEqual(prefixed.write(large), Buffer.concat([prefix, encodeOrder(large)]));
+    assert.deepEqual(prefixed.orderIdBytes(), Buffer.from(large.orderId));
+    assert.deepEqual(prefixed.write(order), Buffer.concat([prefix, encodeOrder(order)]));
+    const accented = { ...order, orderId: 'commande-é-€' };
+    plain.write(accented);
+    assert.deepEqual(plain.orderIdBytes(), Buffer.from(accented.orderId));
   });
 
   it('rejects a missing value, empty bytes, truncated bytes and trailing bytes', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { consumeView } from '../../src/output.js';
+import { consumeView, sentJson } from '../../src/output.js';
+import { orderGenerator } from '../../src/orders/generate.js';
 
 describe('the consume progress line', () => {
   it('shows the orders in flight and in backoff each second while retries wait, though nothing else is printed', () => {
@@ -18,6 +19,20 @@ describe('the consume progress line', () => {
       view.close();
     } finally {
       mock.timers.reset();
+    }
+  });
+});
+
+describe('the sent line of produce --json', () => {
+  it('is what JSON.stringify makes of the event, for ordinary and awkward orders', () => {
+    const next = orderGenerator(5);
+    const orders = [next(), next(), { orderId: 'quote " back \\ slash \u2028 é', product: 'tab\there', price: Number.NaN, createdAt: 0 }];
+    for (const order of orders) {
+      const expected = JSON.stringify({
+        event: 'sent', orderId: order.orderId, product: order.product, price: order.price,
+        createdAt: new Date(order.createdAt).toISOString(), partition: 2, offset: '12345',
+      });
+      assert.equal(sentJson(order, 2, '12345'), expected);
     }
   });
 });

@@ -1,0 +1,129 @@
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { DeliveryReport, LibrdKafkaError, Metadata, Producer, ProducerGlobalConfig } from '@confluentinc/kafka-javascript';
+
+const { ERR__QUEUE_FULL, ERR__TIMED_OUT } = kafkaJavascript.CODES.ERRORS;
+
+/**
+ * Which delivery reports reach JavaScript: only failures (successes are dropped inside librdkafka),
+ * or every message's, with a copy of its value.
+ */
+export type Reports = 'errors' | 'values';
+
+/** One message's fate: `error` is null when the broker acknowledged it. */
+export type DeliveryListener = (error: LibrdKafkaError | null, report: DeliveryReport) => void;
+
+/** A librdkafka log line or error event, for the session to log and inspect. */
+export type LibraryListener = (message: string) => void;
+
+// Served from the main thread, not librdkafka's background thread: a report is then handed to the
+// binding before flush() returns (flush polls too), which settle() relies on.
+const POLL_INTERVAL_MS = 10;
+// How often connect() asks again for the leaders of a topic just created.
+const LEADER_WAIT_MS = 100;
+
+/**
+ * The node-rdkafka-compatible producer of @confluentinc/kafka-javascript: produce() queues a copy of
+ * the bytes and returns, with no promise, object or native handle per message; flush() is the
+ * barrier. Made by KafkaSession.nativeProducer, which gives it the shared settings.
+ */
+export class NativeProducer {
+  private readonly client: Producer;
+  private readonly topic: string;
+  private readonly timeoutMs: number;
+  private poller: NodeJS.Timeout | undefined;
+  // Counts reports as the binding hands them to JavaScript, so settle() can see the dispatch end.
+  private reported = 0;
+
+  constructor(config: ProducerGlobalConfig, topic: string, timeoutMs: number, reports: Reports, onDelivery: DeliveryListener, onLibrary: LibraryListener) {
+    this.topic = topic;
+    this.timeoutMs = timeoutMs;
+    this.client = new kafkaJavascript.Producer({
+      ...config,
+      'delivery.report.only.error': reports === 'errors',
+      ...(reports === 'values' ? { dr_msg_cb: true } : { dr_cb: true }),
+    });
+    this.client.on('delivery-report', (error, report) => {
+      this.reported++;
+      onDelivery(error ?? null, report);
+    });
+    this.client.on('event.log', (event: { message?: unknown }) => onLibrary(String(event.message)));
+    this.client.on('event.error', (error) => onLibrary(`Error: ${error.message}`));
+  }
+
+  /**
+   * Connects, then waits (at most half the timeout) until the broker's metadata has a leader for
+   * every partition of the topic; rejects with librdkafka's error.
+   */
+  async connect(): Promise<void> {
+    let metadata = await new Promise<Metadata>((resolve, reject) => {
+      this.client.connect({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
+    });
+    // A topic just created may be missing from a broker's metadata for a moment; librdkafka forgets
+    // the sequence numbers of partitions that vanish, and the broker then drops resent messages as
+    // duplicates (confluentinc/librdkafka#3712), so nothing is produced before every leader is known.
+    // Not past half the timeout: a topic the principal may not describe never shows its partitions,
+    // and its sends then fail with the broker's reason.
+    const until = performance.now() + this.timeoutMs / 2;
+    while (!hasLeaders(metadata, this.topic) && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, LEADER_WAIT_MS));
+      metadata = await new Promise<Metadata>((resolve, reject) => {
+        this.client.getMetadata({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
+      });
+    }
+    this.poller = setInterval(() => this.client.poll(), POLL_INTERVAL_MS).unref();
+  }
+
+  /** Queues one message (librdkafka copies key and value); false when its queue is full: wait, then try again. */
+  produce(value: Buffer, key: Buffer, timestamp: number): boolean {
+    try {
+      this.client.produce(this.topic, null, value, key, timestamp);
+      return true;
+    } catch (error) {
+      if ((error as Partial<LibrdKafkaError>).code === ERR__QUEUE_FULL) return false;
+      throw error;
+    }
+  }
+
+  /** Serves waiting delivery reports now (they also are every few ms). */
+  poll(): void {
+    this.client.poll();
+  }
+
+  /** Waits up to `timeoutMs` for every queued message to be acknowledged or failed; true when none is left. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const done = await new Promise<boolean>((resolve, reject) => {
+      this.client.flush(timeoutMs, (error) => {
+        if (!error) resolve(true);
+        else if (error.code === ERR__TIMED_OUT) resolve(false);
+        else reject(error);
+      });
+    });
+    if (done) await this.settle();
+    return done;
+  }
+
+  /**
+   * After a flush every report is in the binding's queue, which hands JavaScript 100 a turn of the
+   * event loop: wait for a turn that brings none.
+   */
+  private async settle(): Promise<void> {
+    for (let before = -1; before !== this.reported;) {
+      before = this.reported;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Lets go of the connections; queued messages are not waited for (commands flush first). */
+  disconnect(): Promise<void> {
+    clearInterval(this.poller);
+    return new Promise((resolve, reject) => {
+      this.client.disconnect(0, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+    });
+  }
+}
+
+/** The topic is in the metadata with at least one partition, each with a leader. */
+function hasLeaders(metadata: Metadata, topic: string): boolean {
+  const partitions = metadata.topics.find((entry) => entry.name === topic)?.partitions ?? [];
+  return partitions.length > 0 && partitions.every((partition) => partition.leader >= 0);
+}
