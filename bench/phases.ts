@@ -54,9 +54,10 @@ function orders(...args: string[]): [string, string[]] {
   return [process.execPath, [BIN, ...args]];
 }
 
-export async function ordersProduce(bench: Bench, topic: string, count: number, seed: number): Promise<Throughput> {
+/** `orders produce`; `extra` flags such as --schema-registry. */
+export async function ordersProduce(bench: Bench, topic: string, count: number, seed: number, extra: string[] = []): Promise<Throughput> {
   const brokerCpu = cpuSecondsOf(bench.brokerPid);
-  const run = launch(...orders('produce', '--count', String(count), '--topic', topic, '--broker', bench.broker, '--seed', String(seed), '--partitions', String(PARTITIONS)), 'pipe', QUIET);
+  const run = launch(...orders('produce', '--count', String(count), '--topic', topic, '--broker', bench.broker, '--seed', String(seed), '--partitions', String(PARTITIONS), ...extra), 'pipe', QUIET);
   const output = text(run.stdout);
   const result = await succeeded(run, 'orders produce', limitFor(count));
   await expectRecords(bench, topic, count);
@@ -102,11 +103,11 @@ export async function verifyKcatTopic(bench: Bench, topic: string, payload: Payl
 }
 
 // Each consumer gets its own aggregates topic, so no run restores (or reads through) another run's snapshots.
-export async function ordersConsume(bench: Bench, topic: string, group: string, count: number): Promise<Throughput> {
+export async function ordersConsume(bench: Bench, topic: string, group: string, count: number, extra: string[] = []): Promise<Throughput> {
   const brokerCpu = cpuSecondsOf(bench.brokerPid);
   const run = launch(...orders(
     'consume', '--fail-rate', '0', '--exit-at-end', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--aggregates-topic', `${topic}-aggregates`,
-    '--group', group, '--json', '--broker', bench.broker, '--partitions', String(PARTITIONS), ...bench.consumeArgs,
+    '--group', group, '--json', '--broker', bench.broker, '--partitions', String(PARTITIONS), ...bench.consumeArgs, ...extra,
   ), 'pipe', QUIET);
   const clock = clockLines(run, count);
   const result = await succeeded(run, 'orders consume', limitFor(count));

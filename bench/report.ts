@@ -1,5 +1,6 @@
 import { pairs } from './client-settings.js';
 import type { CodecFigures } from './codec.js';
+import type { RegistryCodecFigures } from './registry-codec.js';
 import type { Machine } from './machine.js';
 import { RETRY_ORDERS, type Latency, type Throughput } from './phases.js';
 import type { Settings } from './settings.js';
@@ -16,6 +17,9 @@ export interface Rounds {
   latency: Latency[][];
   /** Consume runs keyed by retryKey(guarantee, failRate). */
   retries: Record<string, Throughput[]>;
+  /** The same produce and consume with --schema-registry (empty without a registry). */
+  registryProduce: Throughput[];
+  registryConsume: Throughput[];
 }
 
 export const GUARANTEES = ['at-least-once', 'exactly-once'] as const;
@@ -40,7 +44,7 @@ export interface Target {
 }
 
 /** Each target under a name of its own, so a table row reads its own target and no other. */
-export type Targets = Record<'produce' | 'produceEach' | 'consume' | 'latency' | 'produceRss' | 'consumeRss' | 'encodes' | 'decodes' | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss', Target>;
+export type Targets = Record<'produce' | 'produceEach' | 'consume' | 'latency' | 'produceRss' | 'consumeRss' | 'encodes' | 'decodes' | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss' | 'registryProduce' | 'registryConsume', Target>;
 
 // The latency target is set at this rate; the row of the other rate has none.
 const LATENCY_TARGET_RATE = 1_000;
@@ -52,6 +56,7 @@ export interface Summary {
   latency: { rate: number; seconds: number; p50: number; p99: number; p999: number; max: number; consumerPeakRssMb: number }[];
   codec: { encodesPerSecond: number; decodesPerSecond: number };
   retries: { guarantee: string; clean: Medians; failing: Medians; ratio: number }[];
+  registry: { produce: Medians; consume: Medians; produceRatio: number; consumeRatio: number; codec: RegistryCodecFigures | undefined };
   targets: Targets;
 }
 
@@ -69,7 +74,7 @@ function medians(runs: Throughput[]): Medians {
   };
 }
 
-export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigures, valueBytes: number): Summary {
+export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigures, valueBytes: number, registryCodec?: RegistryCodecFigures): Summary {
   const bytesPerOrder = valueBytes / settings.orders;
   const produce = { orders: medians(rounds.ordersProduce), kcat: medians(rounds.kcatProduce) };
   const consume = { orders: medians(rounds.ordersConsume), kcat: medians(rounds.kcatConsume) };
@@ -90,6 +95,12 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
   });
   const retryRatio = (guarantee: string): number => retries.find((entry) => entry.guarantee === guarantee)?.ratio ?? Number.NaN;
   const retryRss = Math.max(...retries.map((entry) => entry.failing.peakRssMb));
+  const registryProduce = medians(rounds.registryProduce);
+  const registryConsume = medians(rounds.registryConsume);
+  const registry = {
+    produce: registryProduce, consume: registryConsume, codec: registryCodec,
+    produceRatio: registryProduce.ordersPerSecond / produce.orders.ordersPerSecond, consumeRatio: registryConsume.ordersPerSecond / consume.orders.ordersPerSecond,
+  };
   return {
     bytesPerOrder,
     produce: { ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6, each, eachRatio },
@@ -97,7 +108,10 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
     latency,
     codec: { encodesPerSecond: codec.medianEncodesPerSecond, decodesPerSecond: codec.medianDecodesPerSecond },
     retries,
+    registry,
     targets: {
+      registryProduce: { name: 'registry mode / plain mode, produce', figure: registry.produceRatio, limit: '≥ 0.9 × plain', pass: registry.produceRatio >= 0.9 },
+      registryConsume: { name: 'registry mode / plain mode, consume', figure: registry.consumeRatio, limit: '≥ 0.9 × plain', pass: registry.consumeRatio >= 0.9 },
       retriesAtLeastOnce: { name: 'fail-rate 0.3 / fail-rate 0, at-least-once', figure: retryRatio('at-least-once'), limit: '≥ 0.5', pass: retryRatio('at-least-once') >= 0.5 },
       retriesExactlyOnce: { name: 'fail-rate 0.3 / fail-rate 0, exactly-once', figure: retryRatio('exactly-once'), limit: '≥ 0.5', pass: retryRatio('exactly-once') >= 0.5 },
       retriesRss: { name: 'peak RSS at fail-rate 0.3', figure: retryRss, limit: '≤ 200 MB', pass: retryRss <= 200 },
@@ -111,6 +125,22 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
       decodes: { name: 'codec decodes/s', figure: codec.medianDecodesPerSecond, limit: '≥ 1,000,000', pass: codec.medianDecodesPerSecond >= 1e6 },
     },
   };
+}
+
+// Beside plain mode, in the orders column; the ratio column holds registry / plain.
+function registryRows({ registry, produce, consume, targets }: Summary, n: string): string[] {
+  if (registry.codec === undefined && !Number.isFinite(registry.produce.ordersPerSecond)) return [];
+  const rows = [
+    `| Produce ${n} with \`--schema-registry\`, orders/s; ratio to plain produce (${count(produce.orders.ordersPerSecond)}) | ${count(registry.produce.ordersPerSecond)} | | ${fixed(registry.produceRatio)} | ${judged(targets.registryProduce)} |`,
+    `| Consume + aggregate ${n} with \`--schema-registry\`, orders/s; ratio to plain consume (${count(consume.orders.ordersPerSecond)}) | ${count(registry.consume.ordersPerSecond)} | | ${fixed(registry.consumeRatio)} | ${judged(targets.registryConsume)} |`,
+  ];
+  const { codec } = registry;
+  if (codec === undefined) return rows;
+  return [
+    ...rows,
+    `| Registry encodes/s: header + avsc (orders) / Confluent's AvroSerializer | ${count(codec.headerEncodesPerSecond)} / ${count(codec.librarySerializesPerSecond)} | | ${fixed(codec.headerEncodesPerSecond / codec.librarySerializesPerSecond, 1)}× | | |`,
+    `| Registry decodes/s: RegistryDecoder (orders) / Confluent's AvroDeserializer | ${count(codec.registryDecodesPerSecond)} / ${count(codec.libraryDeserializesPerSecond)} | | ${fixed(codec.registryDecodesPerSecond / codec.libraryDeserializesPerSecond, 1)}× | | |`,
+  ];
 }
 
 const count = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
@@ -142,6 +172,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
       return `| Consume ${count(RETRY_ORDERS)} ${guarantee}, fail-rate 0.3 / fail-rate 0 (default backoff), orders/s | ${count(failing.ordersPerSecond)} / ${count(clean.ordersPerSecond)} | | ${fixed(ratio)} | ${judged(target)} |`;
     }),
     `| Peak RSS at fail-rate 0.3 (either guarantee), MB | ${fixed(targets.retriesRss.figure, 0)} | | | ${judged(targets.retriesRss)} |`,
+    ...registryRows(summary, n),
   ];
   const cpuRow = (what: string, figures: Medians): string =>
     `| ${what} | ${fixed(figures.wallSeconds, 1)} | ${fixed(figures.cpuSeconds, 1)} | ${fixed(figures.brokerCpuSeconds, 1)} |`;

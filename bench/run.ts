@@ -4,6 +4,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchAdmin } from './admin.js';
 import { benchCodec } from './codec.js';
+import { benchRegistryCodec, type RegistryCodecFigures } from './registry-codec.js';
 import { machineInfo } from './machine.js';
 import { writePayload } from './payload.js';
 import { RETRY_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersProduceEach, ordersRetries, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
@@ -27,6 +28,11 @@ async function main(): Promise<void> {
 
   progress('codec: 200,000 orders, 5 rounds');
   const codec = benchCodec(200_000, 5, SEED);
+  let registryCodec: RegistryCodecFigures | undefined;
+  if (settings.registry !== undefined) {
+    progress('registry codec: Confluent\'s AvroSerializer / AvroDeserializer against header + avsc, 50,000 orders, 3 rounds');
+    registryCodec = await benchRegistryCodec(settings.registry, 50_000, 3, SEED);
+  }
 
   progress(`writing ${settings.orders} Avro orders for kcat`);
   const payload = writePayload(`${ROOT}bench/tmp/payload-${runId}.bin`, settings.orders, SEED);
@@ -34,7 +40,7 @@ async function main(): Promise<void> {
   const admin = benchAdmin(settings.broker);
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
-  const rounds: Rounds = { ordersProduce: [], ordersProduceEach: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []), retries: {} };
+  const rounds: Rounds = { ordersProduce: [], ordersProduceEach: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [] };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
       const tag = `bench-${runId}-r${round}`;
@@ -48,10 +54,19 @@ async function main(): Promise<void> {
         await verifyKcatTopic(bench, kcatTopic, payload);
         progress(`kcat's ${settings.orders} records read back byte-exact`);
       }
+      const registryFlags = settings.registry === undefined ? [] : ['--schema-registry', settings.registry];
+      const registryTopic = `${tag}-registry`;
+      if (settings.registry !== undefined) {
+        progress(`round ${round}/${settings.rounds}: produce ${settings.orders} in schema registry mode`);
+        rounds.registryProduce.push(show('orders produce --schema-registry', await ordersProduce(bench, registryTopic, settings.orders, SEED, registryFlags)));
+      }
       if (settings.produceOnly) continue;
       progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders, then kcat -G)`);
       rounds.ordersConsume.push(show('orders consume', await ordersConsume(bench, ordersTopic, `${ordersTopic}-group`, settings.orders)));
       rounds.kcatConsume.push(show('kcat -G', await kcatConsume(bench, kcatTopic, `${kcatTopic}-group`, settings.orders)));
+      if (settings.registry !== undefined) {
+        rounds.registryConsume.push(show('orders consume --schema-registry', await ordersConsume(bench, registryTopic, `${registryTopic}-group`, settings.orders, registryFlags)));
+      }
       const retryTopic = `${tag}-retries`;
       progress(`round ${round}/${settings.rounds}: ${RETRY_ORDERS} orders at fail-rate 0 and 0.3, both guarantees`);
       await ordersProduce(bench, retryTopic, RETRY_ORDERS, SEED);
@@ -74,11 +89,11 @@ async function main(): Promise<void> {
     rmSync(payload.file, { force: true });
   }
 
-  const summary = summarise(settings, rounds, codec, payload.valueBytes);
+  const summary = summarise(settings, rounds, codec, payload.valueBytes, registryCodec);
   const resultsDir = `${ROOT}bench/results`;
   mkdirSync(resultsDir, { recursive: true });
   const file = `${resultsDir}/${startedAt.toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), runId, settings, machine, loadAverageAtEnd: os.loadavg(), codec, rounds, summary }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), runId, settings, machine, loadAverageAtEnd: os.loadavg(), codec, registryCodec, rounds, summary }, null, 2)}\n`);
   process.stdout.write(markdown(settings, machine, summary));
   progress(`results written to ${file}`);
 }

@@ -10,6 +10,8 @@ export interface Settings {
   broker: string;
   brokerPid: number | undefined;
   consumeArgs: string[];
+  /** A schema registry to measure registry mode against plain mode; none skips those rows. */
+  registry: string | undefined;
   latency: { rate: number; seconds: number }[];
   /** What both orders and kcat run with; kcat gets them with -X. */
   clients: ClientSettings;
@@ -25,6 +27,7 @@ export function parseSettings(argv: string[]): Settings {
       'broker-pid': { type: 'string' },
       'consume-args': { type: 'string', default: '' },
       only: { type: 'string' },
+      registry: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -41,6 +44,7 @@ export function parseSettings(argv: string[]): Settings {
     broker: values.broker,
     brokerPid,
     consumeArgs: values['consume-args'].split(/\s+/).filter(Boolean),
+    registry: values.registry === '' ? undefined : values.registry,
     latency: [{ rate: 1_000, seconds }, { rate: 10_000, seconds }],
     clients: CLIENT_SETTINGS,
   };

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark of `orders` against kcat on a fresh local broker of its own, which it starts and stops.
 # Usage: npm run bench [-- --quick] [--rounds N] [--only produce] [--consume-args "--flag value"]   (BENCH_KAFKA_PORT, default 29092)
+# Registry mode is measured beside plain mode against a local Apicurio registry (BENCH_REGISTRY_PORT, default
+# 29081; BENCH_REGISTRY=0 skips it).
 # Prints a markdown table on stdout and writes bench/results/<timestamp>.json.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Not KAFKA_PORT: a developer's exported KAFKA_PORT would point the reset below at their own broker.
 port="${BENCH_KAFKA_PORT:-29092}"
+registry_port="${BENCH_REGISTRY_PORT:-29081}"
+registry() { REGISTRY_PORT="$registry_port" bash scripts/registry.sh "$@"; }
 
 apt_install() {
   local sudo=()
@@ -29,14 +33,21 @@ cleanup() {
   # The bench stops its own orders and kcat processes on SIGTERM; then the broker can go.
   if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null || true; wait "$bench_pid" 2>/dev/null || true; fi
   KAFKA_PORT="$port" bash scripts/kafka.sh stop
+  [ "${BENCH_REGISTRY:-1}" = 0 ] || registry stop
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 KAFKA_PORT="$port" bash scripts/kafka.sh start
 broker_pid="$(KAFKA_PORT="$port" bash scripts/kafka.sh status | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')"
+registry_flags=()
+if [ "${BENCH_REGISTRY:-1}" != 0 ]; then
+  registry install
+  registry start
+  registry_flags=(--registry "$(registry url)")
+fi
 
 # In the background, so a signal to this script runs the trap at once instead of after the bench.
-node dist/bench/run.js --broker "127.0.0.1:$port" --broker-pid "$broker_pid" "$@" &
+node dist/bench/run.js --broker "127.0.0.1:$port" --broker-pid "$broker_pid" "${registry_flags[@]}" "$@" &
 bench_pid=$!
 wait "$bench_pid"
 bench_pid=""
