@@ -35,7 +35,7 @@ const ORDERS_PER_SEND = 1_000;
 
 /** Produces `count` seeded orders and waits for every delivery report. */
 export async function produce(options: ProduceOptions, session: KafkaSession, events: ProduceEvents): Promise<ProduceSummary> {
-  await session.ensureTopics([options.topic], options.partitions);
+  await session.ensureTopics([options.topic], options);
   const producer = await session.connect(session.producer(), 'producer');
   session.logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
   const summary = await sendOrders(session, producer, options, events);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { ConnectionOptions, LogLevel } from '../config.js';
@@ -6,6 +7,7 @@ import type { Logger } from '../logger.js';
 import './client-bugs.js';
 import { authorizationFailure, loggedFailure, looksLikeTlsListener, type Access } from './failures.js';
 import { clientProperties } from './properties.js';
+import { describeMissing, transientCause, type Missing } from './transient.js';
 
 const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
 
@@ -20,6 +22,14 @@ export interface TopicSpec {
   topic: string;
   /** Keep only the newest record per key (cleanup.policy=compact). */
   compacted?: boolean;
+}
+
+/** How a step may be retried, and which coordinator its failures concern. */
+export interface StepOptions {
+  /** The operation can be run again after a transient failure (it makes its own client, or is a request). */
+  retry?: boolean;
+  /** Names the coordinator in the failure line: "transaction" or "group". */
+  coordinator?: 'transaction' | 'group';
 }
 
 export interface LogRange {
@@ -40,6 +50,9 @@ export const CONSUMER_TUNING = {
 } as const;
 
 const { ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE } = kafkaJavascript.CODES.ERRORS;
+// A step asks again after a transient failure this soon at first, doubling up to the cap.
+const FIRST_RETRY_MS = 200;
+const MAX_RETRY_MS = 2_000;
 const NO_ANSWER_CODES = new Set<number>([ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE]);
 
 // Commands flush and commit before they return; closing only lets go of the connections.
@@ -134,10 +147,28 @@ export class KafkaSession {
     }));
   }
 
-  /** Connects a client made here, within the timeout. */
+  /** Connects a client made here, within the timeout (a client connects once: no retry). */
   async connect<T extends { connect(): Promise<void> }>(client: T, what: string, access?: Access): Promise<T> {
-    await this.step(`connecting the ${what}`, () => client.connect(), access);
+    await this.step(`connecting the ${what}`, () => client.connect(), access, { retry: false });
     return client;
+  }
+
+  /**
+   * Makes and connects a client until one connects or the timeout passes: a client connects only once,
+   * so each attempt after a transient failure (a coordinator moving to another broker) gets a new one.
+   */
+  async connectNew<T extends Closable & { connect(): Promise<void> }>(make: () => T, what: string, access?: Access, options: StepOptions = {}): Promise<T> {
+    return this.step(`connecting the ${what}`, async () => {
+      const client = make();
+      try {
+        await client.connect();
+        return client;
+      } catch (error) {
+        // Let go of the failed one now; close() would otherwise wait for it at the end.
+        void client.disconnect().catch(() => {});
+        throw error;
+      }
+    }, access, { ...options, retry: true });
   }
 
   /** Names the group and topic a consumer reads, for failures librdkafka only logs. */
@@ -171,22 +202,22 @@ export class KafkaSession {
 
   /** The session's one admin client, connected on first use. */
   admin(): Promise<Admin> {
-    this.connectedAdmin ??= this.connect(this.track(this.kafka.admin()), 'admin client');
+    this.connectedAdmin ??= this.connectNew(() => this.track(this.kafka.admin()), 'admin client');
     return this.connectedAdmin;
   }
 
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
-  async ensureTopics(topics: (string | TopicSpec)[], partitions: number): Promise<void> {
+  async ensureTopics(topics: (string | TopicSpec)[], { partitions, replicationFactor }: { partitions: number; replicationFactor: number }): Promise<void> {
     const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic));
     const admin = await this.admin();
-    await this.step(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, () => admin.createTopics({
+    await this.step(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, (remainingMs) => admin.createTopics({
       // One request per topic, run one after another in librdkafka: together they end with our deadline,
-      // so no request outlives the step (the process exit would wait for it).
-      timeout: Math.max(1_000, Math.floor(this.timeoutMs / specs.length)),
+      // so no request outlives the step (the process exit would wait for it). Existing topics count as made.
+      timeout: Math.max(500, Math.floor(remainingMs / specs.length)),
       topics: specs.map(({ topic, compacted }) => ({
         topic,
         numPartitions: partitions,
-        replicationFactor: -1,
+        replicationFactor,
         configEntries: compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     }), { operation: 'CREATE', resource: `topics ${specs.map((spec) => spec.topic).join(', ')}` });
@@ -196,7 +227,7 @@ export class KafkaSession {
   /** For commands that only read: a missing topic is the user's mistake to hear about, not one to create. */
   async requireTopics(topics: string[]): Promise<void> {
     const admin = await this.admin();
-    const existing = new Set(await this.step('listing topics', () => admin.listTopics({ timeout: this.timeoutMs })));
+    const existing = new Set(await this.step('listing topics', (remainingMs) => admin.listTopics({ timeout: Math.max(500, remainingMs) })));
     this.answered = true;
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) throw new MissingTopicError(`topic ${missing.join(', ')} does not exist on ${this.brokers.join(',')}`);
@@ -210,19 +241,20 @@ export class KafkaSession {
   }
 
   /**
-   * Runs one start-up step: not at all once Ctrl-C came, and rejected with a BrokerError naming the
-   * brokers when it takes longer than the timeout.
+   * Runs one start-up step: not at all once Ctrl-C came, asked again after each transient failure (a
+   * coordinator or leader moving off a dead broker), and rejected with a BrokerError naming what did not
+   * answer when the whole step, retries included, takes longer than the timeout.
    */
-  async step<T>(what: string, operation: () => Promise<T>, access?: Access): Promise<T> {
+  async step<T>(what: string, operation: (remainingMs: number) => Promise<T>, access?: Access, options: StepOptions = {}): Promise<T> {
     this.throwIfAborted(what);
     this.throwIfFailed();
-    const noAnswer = (): BrokerError => new BrokerError(
-      `no answer from Kafka at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; `
-      + (this.hungUpEarly ? 'the broker hung up on the first request: is it a TLS or SASL listener (security.protocol)?' : 'is the broker running?'),
-    );
+    const started = performance.now();
+    let last: { missing: Missing; error: unknown } | undefined;
+    const noAnswer = (): BrokerError => this.noAnswer(what, last, options.coordinator);
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     let onFailed: (() => void) | undefined;
+    // One deadline for the step, whatever the number of attempts in it.
     const deadline = new Promise<never>((_, reject) => {
       const giveUp = (error: Error): void => {
         this.abandoned = true;
@@ -234,8 +266,28 @@ export class KafkaSession {
       this.signal.addEventListener('abort', onAbort, { once: true });
       this.failed.addEventListener('abort', onFailed, { once: true });
     });
+    // Swallowed here: the race below reports it; later attempts must not leave it unhandled.
+    deadline.catch(() => {});
+    let given = false;
+    const attempts = async (): Promise<T> => {
+      for (let pause = FIRST_RETRY_MS; ; pause = Math.min(pause * 2, MAX_RETRY_MS)) {
+        const remainingMs = this.timeoutMs - (performance.now() - started);
+        try {
+          return await operation(Math.max(1, Math.floor(remainingMs)));
+        } catch (error) {
+          const missing = options.retry === false ? undefined : transientCause(error);
+          if (missing === undefined || given || authorizationFailure(error, access) !== undefined) throw error;
+          last = { missing, error };
+          // No time left for another attempt: the deadline reports what was missing.
+          if (this.timeoutMs - (performance.now() - started) <= pause) throw noAnswer();
+          this.logger.debug(`${what}: ${messageOf(error)}; asking again in ${pause} ms`);
+          await sleep(pause);
+          if (given) throw noAnswer();
+        }
+      }
+    };
     try {
-      return await Promise.race([operation(), deadline]);
+      return await Promise.race([attempts(), deadline]);
     } catch (error) {
       if (error instanceof OrdersError) throw error;
       const refused = authorizationFailure(error, access);
@@ -244,10 +296,26 @@ export class KafkaSession {
       if (isNoAnswer(error)) throw noAnswer();
       throw new BrokerError(`Kafka at ${this.brokers.join(',')} failed while ${what}: ${messageOf(error)}`, error);
     } finally {
+      given = true;
       clearTimeout(timer);
       if (onAbort !== undefined) this.signal.removeEventListener('abort', onAbort);
       if (onFailed !== undefined) this.failed.removeEventListener('abort', onFailed);
     }
+  }
+
+  // Names what did not answer: the coordinator, a leader or the in-sync replicas a transient error
+  // pointed at, else the brokers as a whole.
+  private noAnswer(what: string, last: { missing: Missing; error: unknown } | undefined, coordinator: string | undefined): BrokerError {
+    const missing = describeMissing(last?.missing, coordinator);
+    if (missing !== undefined) {
+      return new BrokerError(`no answer from ${missing} at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; last error: ${messageOf(last?.error)}`, last?.error);
+    }
+    const several = this.brokers.length > 1;
+    return new BrokerError(
+      `no answer from Kafka at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; `
+      + (this.hungUpEarly ? 'the broker hung up on the first request: is it a TLS or SASL listener (security.protocol)?'
+        : several ? `are the brokers running?${last === undefined ? '' : ` last error: ${messageOf(last.error)}`}` : 'is the broker running?'),
+    );
   }
 
   throwIfAborted(what: string): void {

@@ -1,14 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import kafkaJavascript from '@confluentinc/kafka-javascript';
 import { messageOf } from '../errors.js';
 import type { KafkaSession, Producer } from './session.js';
-
-/** The flags librdkafka puts on transactional errors. */
-interface TransactionError {
-  retriable?: boolean;
-  fatal?: boolean;
-}
+import { transientCause } from './transient.js';
 
 const COMMIT_TRIES = 5;
+
+const E = kafkaJavascript.CODES.ERRORS;
+// Errors after which the producer cannot go on, by code: the client's KafkaJS errors always say fatal=false.
+const FATAL_CODES = new Set<number>([E.ERR__FATAL, E.ERR__FENCED, E.ERR_PRODUCER_FENCED, E.ERR_INVALID_PRODUCER_EPOCH, E.ERR_UNKNOWN_PRODUCER_ID, E.ERR_INVALID_PRODUCER_ID_MAPPING]);
+
+function isFatal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && FATAL_CODES.has(code);
+}
+
+// A commit that timed out or met a moving coordinator may be asked again; a failed send inside the
+// transaction (say NOT_ENOUGH_REPLICAS) only fails the commit again: abort instead.
+function mayRetryCommit(error: unknown): boolean {
+  const cause = transientCause(error);
+  return cause === 'coordinator' || cause === 'broker';
+}
 
 /**
  * One transactional producer, kept usable: a failed transaction is aborted, and a producer that hit a
@@ -21,10 +33,14 @@ export class Transactions {
   constructor(private readonly session: KafkaSession, readonly transactionalId: string, private readonly timeoutMs: number) {}
 
   async connect(): Promise<void> {
-    const producer = this.session.transactionalProducer(this.transactionalId, this.timeoutMs);
-    // connect() also runs initTransactions, which fences any earlier producer with this id.
-    await this.session.connect(producer, 'transactional producer', { operation: 'WRITE', resource: `transactional id ${this.transactionalId}` });
-    this.producer = producer;
+    // connect() also runs initTransactions, which fences any earlier producer with this id; while the
+    // transaction coordinator moves off a dead broker it fails (NOT_COORDINATOR…) and a new producer asks again.
+    this.producer = await this.session.connectNew(
+      () => this.session.transactionalProducer(this.transactionalId, this.timeoutMs),
+      'transactional producer',
+      { operation: 'WRITE', resource: `transactional id ${this.transactionalId}` },
+      { coordinator: 'transaction' },
+    );
   }
 
   /** Runs `work` in a transaction and commits it; on any failure aborts it and rethrows. */
@@ -48,7 +64,7 @@ export class Transactions {
       try {
         return await producer.commit();
       } catch (error) {
-        if (!(error as TransactionError).retriable || attempt === COMMIT_TRIES) throw error;
+        if (!mayRetryCommit(error) || attempt === COMMIT_TRIES) throw error;
         this.session.logger.warn(`transaction commit failed, retrying: ${messageOf(error)}`);
         await sleep(500 * attempt);
       }
@@ -56,7 +72,7 @@ export class Transactions {
   }
 
   private async recover(producer: Producer, error: unknown): Promise<void> {
-    if (!(error as TransactionError).fatal) {
+    if (!isFatal(error)) {
       try {
         if (producer.isActive()) await producer.abort();
         return;
