@@ -40,7 +40,9 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   session.logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
   const summary = await sendOrders(session, producer, options, events);
   session.throwIfFailed();
-  return summary;
+  // Orders time out when the brokers cannot take them: say which are down (fewer than min.insync.replicas answer).
+  const down = summary.failed > 0 ? await session.brokersDown() : undefined;
+  return down === undefined ? summary : { ...summary, firstError: `${summary.firstError ?? 'unknown error'}; ${down}: acks=all needs min.insync.replicas of them in sync (NOT_ENOUGH_REPLICAS)` };
 }
 
 async function sendOrders(session: KafkaSession, producer: Producer, options: ProduceOptions, events: ProduceEvents): Promise<ProduceSummary> {

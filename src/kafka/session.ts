@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import './client-bugs.js';
 import { authorizationFailure, loggedFailure, looksLikeTlsListener, type Access } from './failures.js';
 import { clientProperties } from './properties.js';
+import { brokersDown } from './reachable.js';
 import { describeMissing, transientCause, type Missing } from './transient.js';
 
 const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
@@ -114,9 +115,16 @@ export class KafkaSession {
     });
   }
 
-  /** An idempotent producer, not yet connected. */
+  /** An idempotent producer, not yet connected; an order not acknowledged within the timeout fails. */
   producer(): Producer {
-    return this.track(this.kafka.producer({ kafkaJS: { idempotent: true, acks: -1 }, ...PRODUCER_TUNING, ...this.properties }));
+    return this.track(this.kafka.producer({
+      kafkaJS: { idempotent: true, acks: -1 },
+      ...PRODUCER_TUNING,
+      // librdkafka would retry for 5 minutes; a leader lost with its broker is back well within a timeout
+      // long enough for the cluster's failover (see README), and with too few replicas the user hears it.
+      'message.timeout.ms': this.timeoutMs,
+      ...this.properties,
+    }));
   }
 
   /** A producer whose sends and consumer offsets commit or abort together. */
@@ -171,6 +179,11 @@ export class KafkaSession {
     }, access, { ...options, retry: true });
   }
 
+  /** Which brokers do not accept a connection, for a failure line; undefined when all do. */
+  brokersDown(): Promise<string | undefined> {
+    return brokersDown(this.brokers);
+  }
+
   /** Names the group and topic a consumer reads, for failures librdkafka only logs. */
   readingAs(group: string, topic: string): void {
     this.reading = { group, topic };
@@ -208,8 +221,12 @@ export class KafkaSession {
 
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
   async ensureTopics(topics: (string | TopicSpec)[], { partitions, replicationFactor }: { partitions: number; replicationFactor: number }): Promise<void> {
-    const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic));
     const admin = await this.admin();
+    // Listing needs any one broker; creating needs the controller quorum, which a cluster that lost
+    // brokers may not have: topics that exist need nothing more.
+    const existing = new Set(await this.step('listing topics', (remainingMs) => admin.listTopics({ timeout: Math.max(500, remainingMs) })));
+    const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic)).filter((spec) => !existing.has(spec.topic));
+    if (specs.length === 0) return;
     await this.step(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, (remainingMs) => admin.createTopics({
       // One request per topic, run one after another in librdkafka: together they end with our deadline,
       // so no request outlives the step (the process exit would wait for it). Existing topics count as made.
