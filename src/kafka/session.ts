@@ -330,8 +330,9 @@ export class KafkaSession {
     const several = this.brokers.length > 1;
     return new BrokerError(
       `no answer from Kafka at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; `
-      + (this.hungUpEarly ? 'the broker hung up on the first request: is it a TLS or SASL listener (security.protocol)?'
-        : several ? `are the brokers running?${last === undefined ? '' : ` last error: ${messageOf(last.error)}`}` : 'is the broker running?'),
+      // Of several brokers, a dead one also hangs up: the TLS hint is for a single broker only.
+      + (several ? `are the brokers running?${last === undefined ? '' : ` last error: ${messageOf(last.error)}`}`
+        : this.hungUpEarly ? 'the broker hung up on the first request: is it a TLS or SASL listener (security.protocol)?' : 'is the broker running?'),
     );
   }
 
