@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { after, beforeEach, describe, it } from 'node:test';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import { decodeOrder } from '../../src/avro/codec.js';
 import { orderGenerator } from '../../src/orders/generate.js';
@@ -148,12 +148,12 @@ async function throughKills(t: { after: (fn: () => void) => void; diagnostic: (m
 }
 
 describe('a three-broker cluster losing brokers (real cluster)', { concurrency: false, skip: BROKERS === undefined ? 'ORDERS_TEST_CLUSTER_BROKERS not set (scripts/test.sh sets it)' : false }, () => {
-  before(allNodesUp);
-  // Whatever a test killed, the next test and the next file find all three nodes up.
+  // Whatever a test killed, the next test and the next file find all three nodes up; a test's own
+  // processes are killed first (its t.after hooks), so none waits on a restart.
+  beforeEach(allNodesUp);
   after(allNodesUp);
 
   it('produces 50,000 orders while the leader of most partitions is SIGKILLed: exit 0, every order once', async (t) => {
-    t.after(allNodesUp);
     const n = names('ha-produce');
     const count = 50_000;
     const seed = 9101;
@@ -173,7 +173,6 @@ describe('a three-broker cluster losing brokers (real cluster)', { concurrency: 
   });
 
   it('exactly-once through a killed transaction coordinator, leader and consumer: stats and DLQ exact', async (t) => {
-    t.after(allNodesUp);
     const n = names('ha-eos');
     const seed = 41;
     const { consumers, orders } = await throughKills(t, n, seed, 'exactly-once');
@@ -187,7 +186,6 @@ describe('a three-broker cluster losing brokers (real cluster)', { concurrency: 
   });
 
   it('at-least-once through the same kills: every order processed or dead-lettered, none skipped', async (t) => {
-    t.after(allNodesUp);
     const n = names('ha-alo');
     const seed = 42;
     const { consumers, orders } = await throughKills(t, n, seed, 'at-least-once');
@@ -207,7 +205,6 @@ describe('a three-broker cluster losing brokers (real cluster)', { concurrency: 
   });
 
   it('two of three brokers down: produce fails with one line in time; after the restart the same command succeeds and a running consumer resumes exactly', async (t) => {
-    t.after(allNodesUp);
     const n = names('ha-quorum');
     const seed = 43;
     const produce = (orderSeed: number, timeoutMs: string): Promise<Awaited<ReturnType<typeof runOrders>>> => runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic,
