@@ -96,20 +96,25 @@ async function throughKills(t: { after: (fn: () => void) => void; diagnostic: (m
   // Orders keep coming until every kill is done, 1,000 per run; each run must exit 0.
   let feeding = true;
   let runs = 0;
+  let feederFailure = '';
   const feeder = (async () => {
     while (feeding) {
       const produced = await runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic, '--count', '1000', '--seed', String(seed * 1000 + runs), '--rate', '1000',
         '--partitions', '6', '--replication-factor', '3', '--timeout-ms', TIMEOUT_MS, '--json', '--report', 'summary'], { timeoutMs: 300_000 });
+      if (produced.code !== 0) feederFailure = `produce run ${runs + 1} exited ${produced.code}: ${produced.stderr}`;
       assert.equal(produced.code, 0, produced.stderr);
       runs++;
     }
   })();
+  // Swallowed here, asserted below; a stuck count names it (no new orders is not a stuck consumer).
+  feeder.catch(() => {});
   t.after(() => { feeding = false; });
   await eventually(async () => (await written(n.topic)) > 0, 60_000, () => `nothing written to ${n.topic}`);
   const consumers = [startOrders(t, flags), startOrders(t, flags)];
   const timeline: string[] = [];
   const started = performance.now();
   const mark = (what: string): void => { timeline.push(`${((performance.now() - started) / 1000).toFixed(1)} s ${what} (handled ${handled(consumers)})`); };
+  const stuck = (): string => `stuck at ${handled(consumers)} handled; ${runs} produce runs done ${feederFailure}; timeline: ${timeline.join('; ')}; consumers' stderr: ${consumers.map((c) => c.stderr.slice(-1000)).join('\n---\n')}`;
 
   await eventually(() => handled(consumers) >= 1_000, 120_000, () => `only ${handled(consumers)} handled`);
   const coordinator = guarantee === 'exactly-once' ? await transactionCoordinator(n.group) : await cluster('coordinator', 'group', n.group);
@@ -124,18 +129,18 @@ async function throughKills(t: { after: (fn: () => void) => void; diagnostic: (m
   mark(`node ${coordinator} back in sync`);
 
   let before = handled(consumers);
-  await eventually(() => handled(consumers) >= before + 1_000, 120_000, () => `stuck at ${handled(consumers)} handled`);
+  await eventually(() => handled(consumers) >= before + 1_000, 120_000, stuck);
   const leader = await busiestLeader(n.topic);
   await cluster('kill', leader);
   mark(`killed node ${leader} (leader of most partitions)`);
   before = handled(consumers);
-  await eventually(() => handled(consumers) >= before + 1_000, 180_000, () => `stuck at ${handled(consumers)} handled after the leader died`);
+  await eventually(() => handled(consumers) >= before + 1_000, 180_000, () => `after the leader died: ${stuck()}`);
   mark('1,000 more handled');
   await cluster('start-node', leader);
   mark(`node ${leader} back in sync`);
 
   before = handled(consumers);
-  await eventually(() => handled(consumers) >= before + 500, 120_000, () => `stuck at ${handled(consumers)} handled`);
+  await eventually(() => handled(consumers) >= before + 500, 120_000, stuck);
   consumers[1]?.child.kill('SIGKILL');
   mark('killed consumer 2');
 
