@@ -10,7 +10,7 @@ import { clientProperties } from './properties.js';
 import { brokersDown } from './reachable.js';
 import { describeMissing, transientCause, type Missing } from './transient.js';
 
-const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
+const { Kafka, IsolationLevel, logLevel } = kafkaJavascript.KafkaJS;
 
 export type Producer = KafkaJS.Producer;
 export type Consumer = KafkaJS.Consumer;
@@ -54,6 +54,8 @@ const { ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE } = 
 // A step asks again after a transient failure this soon at first, doubling up to the cap.
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 2_000;
+// An admin request that takes longer is asked again on a new client (librdkafka's own default is 5 s).
+const ADMIN_ATTEMPT_MS = 5_000;
 const NO_ANSWER_CODES = new Set<number>([ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE]);
 
 // Commands flush and commit before they return; closing only lets go of the connections.
@@ -213,24 +215,47 @@ export class KafkaSession {
     }
   }
 
-  /** The session's one admin client, connected on first use. */
-  admin(): Promise<Admin> {
+  /** The session's admin client, connected on first use (and again after a transient failure, see adminRequest). */
+  private admin(): Promise<Admin> {
     this.connectedAdmin ??= this.connectNew(() => this.track(this.kafka.admin()), 'admin client');
     return this.connectedAdmin;
   }
 
+  /**
+   * An admin request as a step, each attempt bounded by ADMIN_ATTEMPT_MS. After a transient failure
+   * the next attempt gets a new admin client: librdkafka's admin sends CreateTopics and DescribeTopics
+   * to the controller it last heard of, and waited for a SIGKILLed one until our deadline (seen: 30 s of
+   * "Timed out waiting for controller" while two brokers answered); a new client asks the live ones.
+   */
+  private adminRequest<T>(what: string, request: (admin: Admin, attemptMs: number) => Promise<T>, access?: Access): Promise<T> {
+    return this.step(what, async (remainingMs) => {
+      const admin = await this.admin();
+      try {
+        return await request(admin, Math.max(500, Math.min(ADMIN_ATTEMPT_MS, remainingMs)));
+      } catch (error) {
+        if (transientCause(error) !== undefined) this.dropAdmin(admin);
+        throw error;
+      }
+    }, access);
+  }
+
+  private dropAdmin(admin: Admin): void {
+    this.connectedAdmin = undefined;
+    this.made.splice(this.made.indexOf(admin), 1);
+    void admin.disconnect().catch(() => {});
+  }
+
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
   async ensureTopics(topics: (string | TopicSpec)[], { partitions, replicationFactor }: { partitions: number; replicationFactor: number }): Promise<void> {
-    const admin = await this.admin();
     // Listing needs any one broker; creating needs the controller quorum, which a cluster that lost
     // brokers may not have: topics that exist need nothing more.
-    const existing = new Set(await this.step('listing topics', (remainingMs) => admin.listTopics({ timeout: Math.max(500, remainingMs) })));
+    const existing = new Set(await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs })));
     const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic)).filter((spec) => !existing.has(spec.topic));
     if (specs.length === 0) return;
-    await this.step(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, (remainingMs) => admin.createTopics({
-      // One request per topic, run one after another in librdkafka: together they end with our deadline,
+    await this.adminRequest(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, (admin, attemptMs) => admin.createTopics({
+      // One request per topic, run one after another in librdkafka: together they end with the attempt,
       // so no request outlives the step (the process exit would wait for it). Existing topics count as made.
-      timeout: Math.max(500, Math.floor(remainingMs / specs.length)),
+      timeout: Math.max(500, Math.floor(attemptMs / specs.length)),
       topics: specs.map(({ topic, compacted }) => ({
         topic,
         numPartitions: partitions,
@@ -243,8 +268,7 @@ export class KafkaSession {
 
   /** For commands that only read: a missing topic is the user's mistake to hear about, not one to create. */
   async requireTopics(topics: string[]): Promise<void> {
-    const admin = await this.admin();
-    const existing = new Set(await this.step('listing topics', (remainingMs) => admin.listTopics({ timeout: Math.max(500, remainingMs) })));
+    const existing = new Set(await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs })));
     this.answered = true;
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) throw new MissingTopicError(`topic ${missing.join(', ')} does not exist on ${this.brokers.join(',')}`);
@@ -252,8 +276,7 @@ export class KafkaSession {
 
   /** Log start and high watermark of every partition of `topic`. */
   async topicOffsets(topic: string): Promise<Map<number, LogRange>> {
-    const admin = await this.admin();
-    const offsets = await this.step(`reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic), { operation: 'DESCRIBE', resource: `topic ${topic}` });
+    const offsets = await this.adminRequest(`reading the offsets of ${topic}`, (admin, attemptMs) => admin.fetchTopicOffsets(topic, { timeout: attemptMs, isolationLevel: IsolationLevel.READ_UNCOMMITTED }), { operation: 'DESCRIBE', resource: `topic ${topic}` });
     return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));
   }
 
