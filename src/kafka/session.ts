@@ -137,6 +137,10 @@ export class KafkaSession {
       // The broker answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are written;
       // librdkafka's default 100 ms wait before asking again would be most of each commit.
       'retry.backoff.ms': 5,
+      // An idle connection closed is a broker state change, the only thing that wakes librdkafka's
+      // coordinator look-up once its cached group coordinator died (confluentinc/librdkafka#5511):
+      // a send_offsets_to_transaction stuck on it then ends within this time.
+      'connections.max.idle.ms': 10_000,
       ...this.properties,
     }));
   }
@@ -229,20 +233,28 @@ export class KafkaSession {
    */
   private adminRequest<T>(what: string, request: (admin: Admin, attemptMs: number) => Promise<T>, access?: Access): Promise<T> {
     return this.step(what, async (remainingMs) => {
-      const admin = await this.admin();
+      const connected = this.admin();
+      const admin = await connected;
       try {
         return await request(admin, Math.max(500, Math.min(ADMIN_ATTEMPT_MS, remainingMs)));
       } catch (error) {
-        if (transientCause(error) !== undefined) this.dropAdmin(admin);
+        if (transientCause(error) !== undefined) this.dropAdmin(connected, admin);
         throw error;
       }
     }, access);
   }
 
-  private dropAdmin(admin: Admin): void {
-    this.connectedAdmin = undefined;
-    this.made.splice(this.made.indexOf(admin), 1);
+  // Another request may have replaced it already: then only this one goes.
+  private dropAdmin(connected: Promise<Admin>, admin: Admin): void {
+    if (this.connectedAdmin === connected) this.connectedAdmin = undefined;
+    this.forget(admin);
     void admin.disconnect().catch(() => {});
+  }
+
+  /** A client close() must not wait for: dropped, or left behind with a call that may never return. */
+  forget(client: Closable): void {
+    const at = this.made.indexOf(client);
+    if (at >= 0) this.made.splice(at, 1);
   }
 
   /** Creates the topics that do not exist yet; existing ones are left as they are. */

@@ -1,10 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
-import { messageOf } from '../errors.js';
+import { BrokerError, messageOf } from '../errors.js';
 import type { KafkaSession, Producer } from './session.js';
 import { transientCause } from './transient.js';
 
 const COMMIT_TRIES = 5;
+
+/** A transaction that did not end within the timeout: its producer is left behind. */
+class StuckTransaction extends BrokerError {
+  constructor(timeoutMs: number) {
+    super(`no answer from the transaction or group coordinator within ${timeoutMs} ms while committing a transaction`);
+  }
+}
 
 const E = kafkaJavascript.CODES.ERRORS;
 // Errors after which the producer cannot go on, by code: the client's KafkaJS errors always say fatal=false.
@@ -43,19 +50,42 @@ export class Transactions {
     );
   }
 
-  /** Runs `work` in a transaction and commits it; on any failure aborts it and rethrows. */
+  /**
+   * Runs `work` in a transaction and commits it; on any failure aborts it and rethrows. A transaction
+   * that neither commits nor fails within the session's timeout leaves its producer behind (see below).
+   */
   async run<T>(work: (producer: Producer) => Promise<T>): Promise<T> {
     if (this.producer === undefined) await this.connect();
     const producer = this.producer as Producer;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StuckTransaction(this.session.timeoutMs)), this.session.timeoutMs);
+    });
     try {
-      await producer.transaction();
-      const result = await work(producer);
-      await this.commit(producer);
-      return result;
+      return await Promise.race([(async () => {
+        await producer.transaction();
+        const result = await work(producer);
+        await this.commit(producer);
+        return result;
+      })(), late]);
     } catch (error) {
-      await this.recover(producer, error);
+      if (error instanceof StuckTransaction) this.leave(producer, error);
+      else await this.recover(producer, error);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  // librdkafka 2.15.1's send_offsets_to_transaction waits without end when the group coordinator it
+  // cached was on a broker that died (confluentinc/librdkafka#5456, #5511): the consumer stalled, and
+  // its rebalance never finished. Nothing cancels the call; a new producer with the same id fences this
+  // one and aborts its transaction, so the same orders are committed once, by the new one.
+  private leave(producer: Producer, error: StuckTransaction): void {
+    this.session.logger.warn(`${error.message}; starting a new transactional producer`);
+    if (this.producer === producer) this.producer = undefined;
+    // Its disconnect would wait for the stuck call too.
+    this.session.forget(producer);
   }
 
   // A commit that timed out (e.g. the broker is restarting) may be retried as it is.
