@@ -23,16 +23,37 @@ async function cluster(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** Every node running and every partition in sync: the state each test starts from and leaves. */
-async function allNodesUp(): Promise<void> {
-  const status = await cluster('status').catch((error: { stdout?: string }) => error.stdout ?? '');
-  const stopped = ['1', '2', '3'].filter((node) => !status.includes(`node ${node}: running`));
-  // Together: a restarted node waits until every partition is in sync, which needs the others up too.
-  await Promise.all(stopped.map((node) => cluster('start-node', node)));
-  if (stopped.length === 0) await cluster('start-node', '1');
+const kafka = new kafkaJavascript.KafkaJS.Kafka({ kafkaJS: { brokers: (BROKERS ?? '').split(','), clientId: 'orders-cluster-tests', logLevel: kafkaJavascript.KafkaJS.logLevel.NOTHING } });
+
+/** Whether every partition of every topic, the internal ones included, has all its replicas in sync. */
+async function inSync(): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = [...await admin.listTopics(), '__consumer_offsets', '__transaction_state'];
+    const metadata = await admin.fetchTopicMetadata({ topics: [...new Set(topics)] });
+    return metadata.every((topic) => topic.partitions.every((p) => p.isr.length === p.replicas.length));
+  } catch {
+    return false; // a broker still on its way
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
 }
 
-const kafka = new kafkaJavascript.KafkaJS.Kafka({ kafkaJS: { brokers: (BROKERS ?? '').split(','), clientId: 'orders-cluster-tests', logLevel: kafkaJavascript.KafkaJS.logLevel.NOTHING } });
+/**
+ * Restarts `nodes` and waits until every partition is in sync again: the state each test starts from
+ * and leaves. Polled here, not by the script's JVM tool: under the tests' load that took most of a minute.
+ */
+async function restart(...nodes: string[]): Promise<void> {
+  // Together: a node's replicas catch up only once the others are up too.
+  await Promise.all(nodes.map((node) => cluster('launch-node', node)));
+  await eventually(inSync, 120_000, () => `partitions still under-replicated after restarting node ${nodes.join(', ')}`);
+}
+
+async function allNodesUp(): Promise<void> {
+  const status = await cluster('status').catch((error: { stdout?: string }) => error.stdout ?? '');
+  await restart(...['1', '2', '3'].filter((node) => !status.includes(`node ${node}: running`)));
+}
 
 /** The node that leads the most partitions of `topic`. */
 async function busiestLeader(topic: string): Promise<string> {
@@ -241,10 +262,12 @@ async function throughKills(t: { after: (fn: () => unknown) => void }): Promise<
     replacementMs.set(g.guarantee, performance.now() - killedAt);
   }));
   mark('each replacement consumer handled its first order');
-  await cluster('start-node', coordinator);
-  mark(`node ${coordinator} back in sync`);
-
+  // Orders go on while the node comes back; the next kill waits for both.
+  const back = restart(coordinator);
+  back.catch(() => {});
   await progress(500, 120_000, stuck);
+  await back;
+  mark(`node ${coordinator} back in sync`);
   const leader = await busiestLeader(topic);
   await cluster('kill', leader);
   mark(`killed node ${leader} (leader of most partitions)`);
@@ -253,7 +276,7 @@ async function throughKills(t: { after: (fn: () => unknown) => void }): Promise<
   for (const g of groups()) g.consumers[1]?.child.kill('SIGKILL');
   mark('killed consumer 2 of each group');
   // The last checks run while the leader comes back; the test waits for it before it ends.
-  const restarting = cluster('start-node', leader);
+  const restarting = restart(leader);
   restarting.catch(() => {});
   t.after(() => restarting);
 
