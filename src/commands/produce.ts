@@ -40,14 +40,41 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   session.logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
   const summary = await sendOrders(session, producer, options, events);
   session.throwIfFailed();
-  // Orders time out when the brokers cannot take them: say which are down (fewer than min.insync.replicas answer).
-  const down = summary.failed > 0 ? await session.brokersDown() : undefined;
-  return down === undefined ? summary : { ...summary, firstError: `${summary.firstError ?? 'unknown error'}; ${down}: acks=all needs min.insync.replicas of them in sync (NOT_ENOUGH_REPLICAS)` };
+  return summary;
+}
+
+// How often a produce with orders waiting looks at whether any was acknowledged lately.
+const STALL_CHECK_MS = 1_000;
+
+/**
+ * Aborts once orders waited --timeout-ms without any acknowledgement while some brokers answer and
+ * others do not: too few for acks=all (min.insync.replicas). A lone broker, or a cluster wholly away,
+ * is waited for (librdkafka's own 5 minutes): that is a restart, and the orders go through after it.
+ */
+function stallWatch(session: KafkaSession, waiting: () => { inFlight: number; quietMs: number }): { signal: AbortSignal; reason: () => string | undefined; stop: () => void } {
+  const stalled = new AbortController();
+  let reason: string | undefined;
+  let checking = false;
+  const timer = setInterval(() => {
+    const { inFlight, quietMs } = waiting();
+    if (inFlight === 0 || quietMs < session.timeoutMs || checking) return;
+    checking = true;
+    void session.brokersDown().then((down) => {
+      if (down === undefined || down.all) return;
+      reason = `no acknowledgement within ${session.timeoutMs} ms; ${down.text}: acks=all needs min.insync.replicas of them in sync (NOT_ENOUGH_REPLICAS)`;
+      stalled.abort();
+    }).finally(() => { checking = false; });
+  }, STALL_CHECK_MS);
+  return { signal: stalled.signal, reason: () => reason, stop: () => clearInterval(timer) };
 }
 
 async function sendOrders(session: KafkaSession, producer: Producer, options: ProduceOptions, events: ProduceEvents): Promise<ProduceSummary> {
-  // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too.
-  const stop = AbortSignal.any([session.signal, session.failed]);
+  let inFlight = 0;
+  let lastAck = performance.now();
+  const stall = stallWatch(session, () => ({ inFlight, quietMs: performance.now() - lastAck }));
+  // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too, and so
+  // does a cluster that has too few brokers to acknowledge anything.
+  const stop = AbortSignal.any([session.signal, session.failed, stall.signal]);
   // A report per order needs the partition and offset of each, so one send() per order.
   const eachOrder = options.report === 'each';
   const nextOrder = orderGenerator(options.seed);
@@ -55,7 +82,6 @@ async function sendOrders(session: KafkaSession, producer: Producer, options: Pr
   let sent = 0;
   let failed = 0;
   let firstError: string | undefined;
-  let inFlight = 0;
   let drained: (() => void) | undefined;
 
   const send = async (orders: Order[]): Promise<void> => {
@@ -77,6 +103,7 @@ async function sendOrders(session: KafkaSession, producer: Producer, options: Pr
       if (refused !== undefined) session.fail(refused);
     } finally {
       inFlight -= orders.length;
+      lastAck = performance.now();
       drained?.();
     }
   };
@@ -100,6 +127,14 @@ async function sendOrders(session: KafkaSession, producer: Producer, options: Pr
     void send(orders);
   }
   await waitBelow(1);
+  stall.stop();
+  const stalledFor = stall.reason();
+  if (stalledFor !== undefined) {
+    // The orders still out are not acknowledged; librdkafka keeps them, so the close must not wait.
+    session.abandon();
+    failed = requested - sent;
+    firstError = stalledFor;
+  }
 
   const elapsedMs = performance.now() - started;
   return { requested, sent, failed, seed: options.seed, elapsedMs, ordersPerSecond: elapsedMs > 0 ? (sent * 1000) / elapsedMs : 0, firstError };

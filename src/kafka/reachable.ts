@@ -19,14 +19,19 @@ function answers(broker: string): Promise<boolean> {
   });
 }
 
-/**
- * Which of `brokers` accept a connection, said in one phrase for an error line, e.g. "only 1 of 3 brokers
- * answer (down: b2:9092, b3:9092)"; undefined when all answer or there is only one to ask.
- */
-export async function brokersDown(brokers: string[]): Promise<string | undefined> {
+/** Some of several brokers do not accept a connection: which, said in one phrase for an error line. */
+export interface BrokersDown {
+  /** E.g. "only 1 of 3 brokers answer (down: b2:9092, b3:9092)". */
+  text: string;
+  /** None answers: the whole cluster is away (say restarting), not just too few of it. */
+  all: boolean;
+}
+
+/** Which of `brokers` do not accept a connection; undefined when all do or there is only one to ask. */
+export async function brokersDown(brokers: string[]): Promise<BrokersDown | undefined> {
   if (brokers.length < 2) return undefined;
   const up = await Promise.all(brokers.map(answers));
   const down = brokers.filter((_, i) => !up[i]);
   if (down.length === 0) return undefined;
-  return `only ${brokers.length - down.length} of ${brokers.length} brokers answer (down: ${down.join(', ')})`;
+  return { text: `only ${brokers.length - down.length} of ${brokers.length} brokers answer (down: ${down.join(', ')})`, all: down.length === brokers.length };
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import './client-bugs.js';
 import { authorizationFailure, loggedFailure, looksLikeTlsListener, type Access } from './failures.js';
 import { clientProperties } from './properties.js';
-import { brokersDown } from './reachable.js';
+import { brokersDown, type BrokersDown } from './reachable.js';
 import { describeMissing, transientCause, type Missing } from './transient.js';
 
 const { Kafka, IsolationLevel, logLevel } = kafkaJavascript.KafkaJS;
@@ -117,16 +117,9 @@ export class KafkaSession {
     });
   }
 
-  /** An idempotent producer, not yet connected; an order not acknowledged within the timeout fails. */
+  /** An idempotent producer, not yet connected. */
   producer(): Producer {
-    return this.track(this.kafka.producer({
-      kafkaJS: { idempotent: true, acks: -1 },
-      ...PRODUCER_TUNING,
-      // librdkafka would retry for 5 minutes; a leader lost with its broker is back well within a timeout
-      // long enough for the cluster's failover (see README), and with too few replicas the user hears it.
-      'message.timeout.ms': this.timeoutMs,
-      ...this.properties,
-    }));
+    return this.track(this.kafka.producer({ kafkaJS: { idempotent: true, acks: -1 }, ...PRODUCER_TUNING, ...this.properties }));
   }
 
   /** A producer whose sends and consumer offsets commit or abort together. */
@@ -186,7 +179,7 @@ export class KafkaSession {
   }
 
   /** Which brokers do not accept a connection, for a failure line; undefined when all do. */
-  brokersDown(): Promise<string | undefined> {
+  brokersDown(): Promise<BrokersDown | undefined> {
     return brokersDown(this.brokers);
   }
 
@@ -369,6 +362,11 @@ export class KafkaSession {
       + (several ? `are the brokers running?${last === undefined ? '' : ` last error: ${messageOf(last.error)}`}`
         : this.hungUpEarly ? 'the broker hung up on the first request: is it a TLS or SASL listener (security.protocol)?' : 'is the broker running?'),
     );
+  }
+
+  /** Something was given up on while librdkafka still works on it: close() must not wait for it. */
+  abandon(): void {
+    this.abandoned = true;
   }
 
   throwIfAborted(what: string): void {
