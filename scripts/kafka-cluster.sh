@@ -108,6 +108,9 @@ transaction.state.log.num.partitions=$transaction_partitions
 share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
 group.initial.rebalance.delay.ms=0
+# A restarted node takes its preferred leaderships back within seconds, not 5 minutes: the tests pick
+# whom to kill by leadership (the busiest leader, a coordinator).
+leader.imbalance.check.interval.seconds=5
 auto.create.topics.enable=false
 PROPS
 }

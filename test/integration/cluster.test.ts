@@ -30,8 +30,12 @@ async function inSync(): Promise<boolean> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topics = [...await admin.listTopics(), '__consumer_offsets', '__transaction_state'];
-    const metadata = await admin.fetchTopicMetadata({ topics: [...new Set(topics)] });
+    const listed = await admin.listTopics();
+    const metadata = listed.length === 0 ? [] : await admin.fetchTopicMetadata({ topics: listed });
+    // The internal topics too, once they exist (a fresh cluster makes them on first use).
+    for (const internal of ['__consumer_offsets', '__transaction_state'].filter((topic) => !listed.includes(topic))) {
+      metadata.push(...await admin.fetchTopicMetadata({ topics: [internal] }).catch(() => []));
+    }
     return metadata.every((topic) => topic.partitions.every((p) => p.isr.length === p.replicas.length));
   } catch {
     return false; // a broker still on its way
@@ -138,18 +142,22 @@ function javaHashAbs(text: string): number {
   return hash === -2147483648 ? 0 : Math.abs(hash);
 }
 
-/** A group name starting with `prefix` whose group coordinator is `node`. */
+/** A group name starting with `prefix` whose group coordinator is `node`, once `node` leads a partition of __consumer_offsets. */
 async function groupCoordinatedBy(node: string, prefix: string): Promise<string> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [offsets] = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
-    const leaders = new Map((offsets?.partitions ?? []).map((p) => [p.partitionId, String(p.leader)]));
-    for (let i = 0; i < 1_000; i++) {
-      const group = `${prefix}-${i}`;
-      if (leaders.get(javaHashAbs(group) % leaders.size) === node) return group;
-    }
-    throw new Error(`no group name coordinated by node ${node}`);
+    let found: string | undefined;
+    // A node restarted by the test before leads nothing until its preferred leaderships come back (seconds).
+    await eventually(async () => {
+      const [offsets] = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+      const leaders = new Map((offsets?.partitions ?? []).map((p) => [p.partitionId, String(p.leader)]));
+      for (let i = 0; i < 1_000 && found === undefined; i++) {
+        if (leaders.get(javaHashAbs(`${prefix}-${i}`) % leaders.size) === node) found = `${prefix}-${i}`;
+      }
+      return found !== undefined;
+    }, 60_000, () => `node ${node} leads no partition of __consumer_offsets`);
+    return found as string;
   } finally {
     await admin.disconnect();
   }
