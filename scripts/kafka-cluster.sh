@@ -9,6 +9,8 @@
 #   kill N                   SIGKILL node N (1-3): a crash, no controlled shutdown
 #   stop-node N              clean stop of node N
 #   start-node N             restart node N on its data and wait until its replicas are back in sync
+#   launch-node N            restart node N on its data and wait until it serves clients (callers that
+#                            can check the replicas faster than a JVM tool per poll wait for them themselves)
 #   bootstrap                print the bootstrap servers, e.g. 127.0.0.1:17092,127.0.0.1:17093,127.0.0.1:17094
 #   leader TOPIC PARTITION   print the node id that leads the partition (or "none")
 #   coordinator group|transaction ID   print the node id of the group / transaction coordinator of ID
@@ -106,6 +108,9 @@ transaction.state.log.num.partitions=$transaction_partitions
 share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
 group.initial.rebalance.delay.ms=0
+# A restarted node takes its preferred leaderships back within seconds, not 5 minutes: the tests pick
+# whom to kill by leadership (the busiest leader, a coordinator).
+leader.imbalance.check.interval.seconds=5
 auto.create.topics.enable=false
 PROPS
 }
@@ -172,13 +177,15 @@ start() {
   say "cluster ready on $(bootstrap) in $(elapsed_since "$t0") s"
 }
 
+# With "serving" as the second argument, returns once the node serves clients, before its replicas catch up.
 start_node() {
-  local n="$1" t0="$EPOCHREALTIME"
+  local n="$1" until="${2:-in-sync}" t0="$EPOCHREALTIME"
   [ -f "$(state_of "$n")/data/meta.properties" ] || die "node $n has no data; start the cluster first"
   launch "$n"
   local deadline=$((SECONDS + start_timeout_s))
   wait_ready "$n" "$deadline"
   say "node $n serving on 127.0.0.1:$(port_of "$n") after $(elapsed_since "$t0") s (pid $(running_pid "$n"))"
+  [ "$until" = serving ] && return
   wait_in_sync "$deadline"
   say "node $n in sync (no under-replicated partitions) after $(elapsed_since "$t0") s"
 }
@@ -254,7 +261,7 @@ coordinator() {
 }
 
 usage() {
-  echo "usage: scripts/kafka-cluster.sh install|start|stop|status|reset|bootstrap|kill N|stop-node N|start-node N|leader TOPIC PARTITION|coordinator group|transaction ID|tool CLASS ARGS...  (CLUSTER_PORT=$base_port)" >&2
+  echo "usage: scripts/kafka-cluster.sh install|start|stop|status|reset|bootstrap|kill N|stop-node N|start-node N|launch-node N|leader TOPIC PARTITION|coordinator group|transaction ID|tool CLASS ARGS...  (CLUSTER_PORT=$base_port)" >&2
   exit 2
 }
 
@@ -268,6 +275,7 @@ case "${1:-}" in
   kill) check_node "${2:-}"; kill_node "$2" ;;
   stop-node) check_node "${2:-}"; stop_nodes "$2" ;;
   start-node) check_node "${2:-}"; start_node "$2" ;;
+  launch-node) check_node "${2:-}"; start_node "$2" serving ;;
   leader) [ $# -eq 3 ] || usage; leader "$2" "$3" ;;
   coordinator) [ $# -eq 3 ] || usage; coordinator "$2" "$3" ;;
   tool) [ $# -ge 2 ] || usage; shift; tool "$@" ;;

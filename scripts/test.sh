@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # All tests: unit tests and integration tests on real Kafka brokers that this script starts on their
 # own ports and stops again: a plaintext one (KAFKA_PORT, default 19092) and a secured one with TLS,
-# SASL/SCRAM and ACLs (KAFKA_SECURE_PORT, default 19093); and two Apicurio schema registries
-# (scripts/registry.sh): an open one (REGISTRY_PORT, default 19081) and one with HTTP basic auth (port + 1).
+# SASL/SCRAM and ACLs (KAFKA_SECURE_PORT, default 19093); two Apicurio schema registries
+# (scripts/registry.sh): an open one (REGISTRY_PORT, default 19081) and one with HTTP basic auth (port + 1);
+# and a three-node cluster whose nodes the broker-failure tests kill (scripts/kafka-cluster.sh, CLUSTER_PORT,
+# default 17092).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -14,20 +16,26 @@ registry_port="${REGISTRY_PORT:-19081}"
 registry_user_info="orders-test:$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 registry() { REGISTRY_PORT="$registry_port" bash scripts/registry.sh "$@"; }
 auth_registry() { REGISTRY_PORT="$((registry_port + 1))" REGISTRY_BASIC_AUTH="$registry_user_info" bash scripts/registry.sh "$@"; }
+export CLUSTER_PORT="${CLUSTER_PORT:-17092}"
+cluster() { bash scripts/kafka-cluster.sh "$@"; }
 # Fresh brokers each run, so no topic or group from an earlier run can leak into this one.
 bash scripts/kafka.sh reset >/dev/null 2>&1 || true
 secure reset >/dev/null 2>&1 || true
-trap 'bash scripts/kafka.sh stop; secure stop; registry stop; auth_registry stop' EXIT
+cluster reset >/dev/null 2>&1 || true
+trap 'bash scripts/kafka.sh stop; secure stop; registry stop; auth_registry stop; cluster stop' EXIT
 bash scripts/kafka.sh start
 secure start
 registry install
 registry start
 auth_registry start
+cluster install >/dev/null
+cluster start
 
 export ORDERS_TEST_BROKERS="127.0.0.1:$KAFKA_PORT"
 # The fault test's restarted broker; tied to KAFKA_PORT so that two runs on other ports do not collide.
 export ORDERS_FAULT_BROKER_PORT="${ORDERS_FAULT_BROKER_PORT:-$((KAFKA_PORT + 200))}"
 export ORDERS_TEST_SECURE_BROKERS="127.0.0.1:$secure_port"
+export ORDERS_TEST_CLUSTER_BROKERS="$(cluster bootstrap)"
 export ORDERS_TEST_SECURE_CLIENTS="$PWD/.kafka/sasl-ssl-broker-$secure_port/clients"
 export ORDERS_TEST_REGISTRY="$(registry url)"
 export ORDERS_TEST_AUTH_REGISTRY="$(auth_registry url)"

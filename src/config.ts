@@ -114,6 +114,11 @@ export const commonFlags = {
   },
   timeoutMs: integerFlag('--timeout-ms <ms>', 'how long to wait for the broker before giving up', 10_000, 100, 600_000),
   partitions: integerFlag('--partitions <n>', 'partitions for topics this command creates', 3, 1, 10_000),
+  replicationFactor: {
+    syntax: '--replication-factor <n>', help: 'replicas of each partition of topics this command creates (default: the broker\'s default.replication.factor)',
+    // -1 asks the broker for its default, as Kafka's own CreateTopics does.
+    parse: (value: RawValue): number => (value === '-1' ? -1 : parseInteger('--replication-factor', value, -1, 1, 32_767)),
+  },
   json: switchFlag('--json', 'one JSON object per line on stdout; logs stay on stderr'),
 } satisfies FlagSet;
 

@@ -39,7 +39,7 @@ export interface DlqReplaySummary {
  */
 export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession, events: DlqReplayEvents): Promise<DlqReplaySummary> {
   const summary: DlqReplaySummary = { replayed: 0, wouldReplay: 0, skipped: 0, noTopic: 0 };
-  await session.ensureTopics([options.dlqTopic, ...(options.to === undefined ? [] : [options.to])], options.partitions);
+  await session.ensureTopics([options.dlqTopic, ...(options.to === undefined ? [] : [options.to])], options);
   const producer = await session.connect(session.producer(), 'producer');
   const consumer = session.consumer(options.group);
   const stop = new AbortController();

@@ -55,11 +55,13 @@ class Deliveries {
 
 /** Produces `count` seeded orders and waits for every delivery report. */
 export async function produce(options: ProduceOptions, session: KafkaSession, events: ProduceEvents): Promise<ProduceSummary> {
-  await session.ensureTopics([options.topic], options.partitions);
+  // With a registry, every value starts with the 5-byte header of the schema id registered here, while the topic is made.
+  const [, schema] = await Promise.all([
+    session.ensureTopics([options.topic], options),
+    options.registry === undefined ? undefined : registerOrderSchema(session, options.registry, options.topic),
+  ]);
   // A report per order needs librdkafka to report successes too, with the value to say which order it was.
   const eachOrder = options.report === 'each';
-  // With a registry, every value starts with the 5-byte header of the schema id registered here.
-  const schema = options.registry === undefined ? undefined : await registerOrderSchema(session, options.registry, options.topic);
   if (schema !== undefined) session.logger.info(`order schema is id ${schema.id} in the schema registry at ${options.registry?.url ?? ''}`);
   const writer = new OrderWriter(schema?.header);
   const deliveries = new Deliveries();
@@ -79,8 +81,10 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   const producer = await session.connect(session.nativeProducer(options.topic, eachOrder ? 'values' : 'errors', onDelivery), 'producer', access);
   session.logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
 
-  // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too.
-  const stop = AbortSignal.any([session.signal, session.failed]);
+  const stall = stallWatch(session, producer);
+  // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too, and so
+  // does a cluster that has too few brokers to acknowledge anything.
+  const stop = AbortSignal.any([session.signal, session.failed, stall.signal]);
   const nextOrder = orderGenerator(options.seed);
   const started = performance.now();
   let requested = 0;
@@ -107,7 +111,15 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
     }
     requested++;
   }
-  await barrier(producer, session, options.timeoutMs);
+  await barrier(producer, session, options.timeoutMs, stall.signal);
+  stall.stop();
+  const stalledFor = stall.reason();
+  if (stalledFor !== undefined) {
+    // What librdkafka still holds was not acknowledged, and it keeps it: the close must not wait for it.
+    session.abandon();
+    deliveries.failed += producer.unacknowledged;
+    deliveries.firstError = stalledFor;
+  }
   session.throwIfFailed();
 
   const elapsedMs = performance.now() - started;
@@ -120,10 +132,10 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
  * Waits until every queued order is acknowledged or failed. A fatal failure ends the wait at once;
  * after Ctrl-C it waits at most the timeout, then says the orders in flight are unconfirmed.
  */
-async function barrier(producer: NativeProducer, session: KafkaSession, timeoutMs: number): Promise<void> {
+async function barrier(producer: NativeProducer, session: KafkaSession, timeoutMs: number, stalled: AbortSignal): Promise<void> {
   let interruptedAt: number | undefined;
   while (!(await producer.flush(FLUSH_SLICE_MS))) {
-    if (session.failed.aborted) return;
+    if (session.failed.aborted || stalled.aborted) return;
     if (session.signal.aborted) {
       interruptedAt ??= performance.now();
       if (performance.now() - interruptedAt >= timeoutMs) {
@@ -132,6 +144,31 @@ async function barrier(producer: NativeProducer, session: KafkaSession, timeoutM
       }
     }
   }
+}
+
+// How often a produce with orders waiting looks at whether any was acknowledged lately.
+const STALL_CHECK_MS = 1_000;
+
+/**
+ * Aborts once orders waited --timeout-ms without any acknowledgement while some brokers answer and
+ * others do not: too few for acks=all (min.insync.replicas). A lone broker, or a cluster wholly away,
+ * is waited for (librdkafka's own 5 minutes): that is a restart, and the orders go through after it.
+ */
+function stallWatch(session: KafkaSession, producer: NativeProducer): { signal: AbortSignal; reason: () => string | undefined; stop: () => void } {
+  const stalled = new AbortController();
+  let reason: string | undefined;
+  let checking = false;
+  const timer = setInterval(() => {
+    if (producer.quietMs() < session.timeoutMs || checking) return;
+    checking = true;
+    void session.brokersDown().then((down) => {
+      if (down === undefined || down.all) return;
+      reason = `no acknowledgement within ${session.timeoutMs} ms; ${down.text}: acks=all needs min.insync.replicas of them in sync (NOT_ENOUGH_REPLICAS)`;
+      stalled.abort();
+    }).finally(() => { checking = false; });
+  }, STALL_CHECK_MS);
+  timer.unref();
+  return { signal: stalled.signal, reason: () => reason, stop: () => clearInterval(timer) };
 }
 
 function turn(): Promise<void> {

@@ -18,6 +18,8 @@ export type LibraryListener = (message: string) => void;
 // Served from the main thread, not librdkafka's background thread: a report is then handed to the
 // binding before flush() returns (flush polls too), which settle() relies on.
 const POLL_INTERVAL_MS = 10;
+// How often librdkafka reports how many messages it holds.
+const STATISTICS_MS = 1_000;
 // How often connect() asks again for the leaders of a topic just created.
 const LEADER_WAIT_MS = 100;
 
@@ -33,6 +35,9 @@ export class NativeProducer {
   private poller: NodeJS.Timeout | undefined;
   // Counts reports as the binding hands them to JavaScript, so settle() can see the dispatch end.
   private reported = 0;
+  // Messages librdkafka still holds (queued or awaiting acks), and when that last went down or to zero.
+  private held = 0;
+  private movedAt = performance.now();
 
   constructor(config: ProducerGlobalConfig, topic: string, timeoutMs: number, reports: Reports, onDelivery: DeliveryListener, onLibrary: LibraryListener) {
     this.topic = topic;
@@ -41,10 +46,19 @@ export class NativeProducer {
       ...config,
       'delivery.report.only.error': reports === 'errors',
       ...(reports === 'values' ? { dr_msg_cb: true } : { dr_cb: true }),
+      // With success reports dropped, librdkafka's statistics are how progress shows (see quietMs).
+      'statistics.interval.ms': STATISTICS_MS,
     });
     this.client.on('delivery-report', (error, report) => {
       this.reported++;
+      this.movedAt = performance.now();
       onDelivery(error ?? null, report);
+    });
+    this.client.on('event.stats', (event: { message?: unknown }) => {
+      const held = messagesHeld(event.message);
+      if (held === undefined) return;
+      if (held === 0 || held < this.held) this.movedAt = performance.now();
+      this.held = held;
     });
     this.client.on('event.log', (event: { message?: unknown }) => onLibrary(String(event.message)));
     this.client.on('event.error', (error) => onLibrary(`Error: ${error.message}`));
@@ -82,6 +96,16 @@ export class NativeProducer {
       if ((error as Partial<LibrdKafkaError>).code === ERR__QUEUE_FULL) return false;
       throw error;
     }
+  }
+
+  /** How long librdkafka has held messages without any being acknowledged or failed (0 when it holds none). */
+  quietMs(): number {
+    return this.held === 0 ? 0 : performance.now() - this.movedAt;
+  }
+
+  /** Messages librdkafka held at its last statistics: queued, in flight or awaiting acknowledgement. */
+  get unacknowledged(): number {
+    return this.held;
   }
 
   /** Serves waiting delivery reports now (they also are every few ms). */
@@ -126,4 +150,14 @@ export class NativeProducer {
 function hasLeaders(metadata: Metadata, topic: string): boolean {
   const partitions = metadata.topics.find((entry) => entry.name === topic)?.partitions ?? [];
   return partitions.length > 0 && partitions.every((partition) => partition.leader >= 0);
+}
+
+// The statistics' msg_cnt: messages in librdkafka's queues, sent but unacknowledged included.
+function messagesHeld(json: unknown): number | undefined {
+  try {
+    const count = (JSON.parse(String(json)) as { msg_cnt?: unknown }).msg_cnt;
+    return typeof count === 'number' ? count : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { ConnectionOptions, LogLevel } from '../config.js';
@@ -7,8 +8,10 @@ import './client-bugs.js';
 import { authorizationFailure, loggedFailure, looksLikeTlsListener, type Access } from './failures.js';
 import { NativeProducer, type DeliveryListener, type Reports } from './native-producer.js';
 import { clientProperties } from './properties.js';
+import { brokersDown, type BrokersDown } from './reachable.js';
+import { describeMissing, transientCause, type Missing } from './transient.js';
 
-const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
+const { Kafka, IsolationLevel, logLevel } = kafkaJavascript.KafkaJS;
 
 export type Producer = KafkaJS.Producer;
 export type Consumer = KafkaJS.Consumer;
@@ -21,6 +24,14 @@ export interface TopicSpec {
   topic: string;
   /** Keep only the newest record per key (cleanup.policy=compact). */
   compacted?: boolean;
+}
+
+/** How a step may be retried, and which coordinator its failures concern. */
+export interface StepOptions {
+  /** The operation can be run again after a transient failure (it makes its own client, or is a request). */
+  retry?: boolean;
+  /** Names the coordinator in the failure line: "transaction" or "group". */
+  coordinator?: 'transaction' | 'group';
 }
 
 export interface LogRange {
@@ -56,6 +67,11 @@ export const NATIVE_PRODUCER_SETTINGS = {
 } as const;
 
 const { ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE } = kafkaJavascript.CODES.ERRORS;
+// A step asks again after a transient failure this soon at first, doubling up to the cap.
+const FIRST_RETRY_MS = 200;
+const MAX_RETRY_MS = 2_000;
+// An admin request that takes longer is asked again on a new client (librdkafka's own default is 5 s).
+const ADMIN_ATTEMPT_MS = 5_000;
 const NO_ANSWER_CODES = new Set<number>([ERR__TIMED_OUT, ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__RESOLVE]);
 
 // Commands flush and commit before they return; closing only lets go of the connections.
@@ -150,6 +166,10 @@ export class KafkaSession {
       // The broker answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are written;
       // librdkafka's default 100 ms wait before asking again would be most of each commit.
       'retry.backoff.ms': 5,
+      // An idle connection closed is a broker state change, the only thing that wakes librdkafka's
+      // coordinator look-up once its cached group coordinator died (confluentinc/librdkafka#5511):
+      // a send_offsets_to_transaction stuck on it then ends within this time.
+      'connections.max.idle.ms': 10_000,
       ...this.properties,
     }));
   }
@@ -170,10 +190,33 @@ export class KafkaSession {
     }));
   }
 
-  /** Connects a client made here, within the timeout. */
+  /** Connects a client made here, within the timeout (a client connects once: no retry). */
   async connect<T extends { connect(): Promise<void> }>(client: T, what: string, access?: Access): Promise<T> {
-    await this.step(`connecting the ${what}`, () => client.connect(), access);
+    await this.step(`connecting the ${what}`, () => client.connect(), access, { retry: false });
     return client;
+  }
+
+  /**
+   * Makes and connects a client until one connects or the timeout passes: a client connects only once,
+   * so each attempt after a transient failure (a coordinator moving to another broker) gets a new one.
+   */
+  async connectNew<T extends Closable & { connect(): Promise<void> }>(make: () => T, what: string, access?: Access, options: StepOptions = {}): Promise<T> {
+    return this.step(`connecting the ${what}`, async () => {
+      const client = make();
+      try {
+        await client.connect();
+        return client;
+      } catch (error) {
+        // Let go of the failed one now; close() would otherwise wait for it at the end.
+        void client.disconnect().catch(() => {});
+        throw error;
+      }
+    }, access, { ...options, retry: true });
+  }
+
+  /** Which brokers do not accept a connection, for a failure line; undefined when all do. */
+  brokersDown(): Promise<BrokersDown | undefined> {
+    return brokersDown(this.brokers);
   }
 
   /** Names the group and topic a consumer reads, for failures librdkafka only logs. */
@@ -211,24 +254,59 @@ export class KafkaSession {
     }
   }
 
-  /** The session's one admin client, connected on first use. */
-  admin(): Promise<Admin> {
-    this.connectedAdmin ??= this.connect(this.track(this.kafka.admin()), 'admin client');
+  /** The session's admin client, connected on first use (and again after a transient failure, see adminRequest). */
+  private admin(): Promise<Admin> {
+    this.connectedAdmin ??= this.connectNew(() => this.track(this.kafka.admin()), 'admin client');
     return this.connectedAdmin;
   }
 
+  /**
+   * An admin request as a step, each attempt bounded by ADMIN_ATTEMPT_MS. After a transient failure
+   * the next attempt gets a new admin client: librdkafka's admin sends CreateTopics and DescribeTopics
+   * to the controller it last heard of, and waited for a SIGKILLed one until our deadline (seen: 30 s of
+   * "Timed out waiting for controller" while two brokers answered); a new client asks the live ones.
+   */
+  private adminRequest<T>(what: string, request: (admin: Admin, attemptMs: number) => Promise<T>, access?: Access): Promise<T> {
+    return this.step(what, async (remainingMs) => {
+      const connected = this.admin();
+      const admin = await connected;
+      try {
+        return await request(admin, Math.max(500, Math.min(ADMIN_ATTEMPT_MS, remainingMs)));
+      } catch (error) {
+        if (transientCause(error) !== undefined) this.dropAdmin(connected, admin);
+        throw error;
+      }
+    }, access);
+  }
+
+  // Another request may have replaced it already: then only this one goes.
+  private dropAdmin(connected: Promise<Admin>, admin: Admin): void {
+    if (this.connectedAdmin === connected) this.connectedAdmin = undefined;
+    this.forget(admin);
+    void admin.disconnect().catch(() => {});
+  }
+
+  /** A client close() must not wait for: dropped, or left behind with a call that may never return. */
+  forget(client: Closable): void {
+    const at = this.made.indexOf(client);
+    if (at >= 0) this.made.splice(at, 1);
+  }
+
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
-  async ensureTopics(topics: (string | TopicSpec)[], partitions: number): Promise<void> {
-    const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic));
-    const admin = await this.admin();
-    await this.step(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, () => admin.createTopics({
-      // One request per topic, run one after another in librdkafka: together they end with our deadline,
-      // so no request outlives the step (the process exit would wait for it).
-      timeout: Math.max(1_000, Math.floor(this.timeoutMs / specs.length)),
+  async ensureTopics(topics: (string | TopicSpec)[], { partitions, replicationFactor }: { partitions: number; replicationFactor: number }): Promise<void> {
+    // Listing needs any one broker; creating needs the controller quorum, which a cluster that lost
+    // brokers may not have: topics that exist need nothing more.
+    const existing = new Set(await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs })));
+    const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic)).filter((spec) => !existing.has(spec.topic));
+    if (specs.length === 0) return;
+    await this.adminRequest(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, (admin, attemptMs) => admin.createTopics({
+      // One request per topic, run one after another in librdkafka: together they end with the attempt,
+      // so no request outlives the step (the process exit would wait for it). Existing topics count as made.
+      timeout: Math.max(500, Math.floor(attemptMs / specs.length)),
       topics: specs.map(({ topic, compacted }) => ({
         topic,
         numPartitions: partitions,
-        replicationFactor: -1,
+        replicationFactor,
         configEntries: compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     }), { operation: 'CREATE', resource: `topics ${specs.map((spec) => spec.topic).join(', ')}` });
@@ -237,8 +315,7 @@ export class KafkaSession {
 
   /** For commands that only read: a missing topic is the user's mistake to hear about, not one to create. */
   async requireTopics(topics: string[]): Promise<void> {
-    const admin = await this.admin();
-    const existing = new Set(await this.step('listing topics', () => admin.listTopics({ timeout: this.timeoutMs })));
+    const existing = new Set(await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs })));
     this.answered = true;
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) throw new MissingTopicError(`topic ${missing.join(', ')} does not exist on ${this.brokers.join(',')}`);
@@ -254,25 +331,25 @@ export class KafkaSession {
 
   /** Log start and high watermark of every partition of `topic`. */
   async topicOffsets(topic: string): Promise<Map<number, LogRange>> {
-    const admin = await this.admin();
-    const offsets = await this.step(`reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic), { operation: 'DESCRIBE', resource: `topic ${topic}` });
+    const offsets = await this.adminRequest(`reading the offsets of ${topic}`, (admin, attemptMs) => admin.fetchTopicOffsets(topic, { timeout: attemptMs, isolationLevel: IsolationLevel.READ_UNCOMMITTED }), { operation: 'DESCRIBE', resource: `topic ${topic}` });
     return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));
   }
 
   /**
-   * Runs one start-up step: not at all once Ctrl-C came, and rejected with a BrokerError naming the
-   * brokers when it takes longer than the timeout.
+   * Runs one start-up step: not at all once Ctrl-C came, asked again after each transient failure (a
+   * coordinator or leader moving off a dead broker), and rejected with a BrokerError naming what did not
+   * answer when the whole step, retries included, takes longer than the timeout.
    */
-  async step<T>(what: string, operation: () => Promise<T>, access?: Access): Promise<T> {
+  async step<T>(what: string, operation: (remainingMs: number) => Promise<T>, access?: Access, options: StepOptions = {}): Promise<T> {
     this.throwIfAborted(what);
     this.throwIfFailed();
-    const noAnswer = (): BrokerError => new BrokerError(
-      `no answer from Kafka at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; `
-      + (this.hungUpEarly ? 'the broker hung up on the first request: is it a TLS or SASL listener (security.protocol)?' : 'is the broker running?'),
-    );
+    const started = performance.now();
+    let last: { missing: Missing; error: unknown } | undefined;
+    const noAnswer = (): BrokerError => this.noAnswer(what, last, options.coordinator);
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     let onFailed: (() => void) | undefined;
+    // One deadline for the step, whatever the number of attempts in it.
     const deadline = new Promise<never>((_, reject) => {
       const giveUp = (error: Error): void => {
         this.abandoned = true;
@@ -284,8 +361,28 @@ export class KafkaSession {
       this.signal.addEventListener('abort', onAbort, { once: true });
       this.failed.addEventListener('abort', onFailed, { once: true });
     });
+    // Swallowed here: the race below reports it; later attempts must not leave it unhandled.
+    deadline.catch(() => {});
+    let given = false;
+    const attempts = async (): Promise<T> => {
+      for (let pause = FIRST_RETRY_MS; ; pause = Math.min(pause * 2, MAX_RETRY_MS)) {
+        const remainingMs = this.timeoutMs - (performance.now() - started);
+        try {
+          return await operation(Math.max(1, Math.floor(remainingMs)));
+        } catch (error) {
+          const missing = options.retry === false ? undefined : transientCause(error);
+          if (missing === undefined || given || authorizationFailure(error, access) !== undefined) throw error;
+          last = { missing, error };
+          // No time left for another attempt: the deadline reports what was missing.
+          if (this.timeoutMs - (performance.now() - started) <= pause) throw noAnswer();
+          this.logger.debug(`${what}: ${messageOf(error)}; asking again in ${pause} ms`);
+          await sleep(pause);
+          if (given) throw noAnswer();
+        }
+      }
+    };
     try {
-      return await Promise.race([operation(), deadline]);
+      return await Promise.race([attempts(), deadline]);
     } catch (error) {
       if (error instanceof OrdersError) throw error;
       const refused = authorizationFailure(error, access);
@@ -294,10 +391,32 @@ export class KafkaSession {
       if (isNoAnswer(error)) throw noAnswer();
       throw new BrokerError(`Kafka at ${this.brokers.join(',')} failed while ${what}: ${messageOf(error)}`, error);
     } finally {
+      given = true;
       clearTimeout(timer);
       if (onAbort !== undefined) this.signal.removeEventListener('abort', onAbort);
       if (onFailed !== undefined) this.failed.removeEventListener('abort', onFailed);
     }
+  }
+
+  // Names what did not answer: the coordinator, a leader or the in-sync replicas a transient error
+  // pointed at, else the brokers as a whole.
+  private noAnswer(what: string, last: { missing: Missing; error: unknown } | undefined, coordinator: string | undefined): BrokerError {
+    const missing = describeMissing(last?.missing, coordinator);
+    if (missing !== undefined) {
+      return new BrokerError(`no answer from ${missing} at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; last error: ${messageOf(last?.error)}`, last?.error);
+    }
+    const several = this.brokers.length > 1;
+    return new BrokerError(
+      `no answer from Kafka at ${this.brokers.join(',')} within ${this.timeoutMs} ms while ${what}; `
+      // Of several brokers, a dead one also hangs up: the TLS hint is for a single broker only.
+      + (several ? `are the brokers running?${last === undefined ? '' : ` last error: ${messageOf(last.error)}`}`
+        : this.hungUpEarly ? 'the broker hung up on the first request: is it a TLS or SASL listener (security.protocol)?' : 'is the broker running?'),
+    );
+  }
+
+  /** Something was given up on while librdkafka still works on it: close() must not wait for it. */
+  abandon(): void {
+    this.abandoned = true;
   }
 
   throwIfAborted(what: string): void {

@@ -1,14 +1,33 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { messageOf } from '../errors.js';
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import { BrokerError, messageOf } from '../errors.js';
 import type { KafkaSession, Producer } from './session.js';
-
-/** The flags librdkafka puts on transactional errors. */
-interface TransactionError {
-  retriable?: boolean;
-  fatal?: boolean;
-}
+import { transientCause } from './transient.js';
 
 const COMMIT_TRIES = 5;
+
+/** A transaction that did not end within the timeout: its producer is left behind. */
+class StuckTransaction extends BrokerError {
+  constructor(timeoutMs: number) {
+    super(`no answer from the transaction or group coordinator within ${timeoutMs} ms while committing a transaction`);
+  }
+}
+
+const E = kafkaJavascript.CODES.ERRORS;
+// Errors after which the producer cannot go on, by code: the client's KafkaJS errors always say fatal=false.
+const FATAL_CODES = new Set<number>([E.ERR__FATAL, E.ERR__FENCED, E.ERR_PRODUCER_FENCED, E.ERR_INVALID_PRODUCER_EPOCH, E.ERR_UNKNOWN_PRODUCER_ID, E.ERR_INVALID_PRODUCER_ID_MAPPING]);
+
+function isFatal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && FATAL_CODES.has(code);
+}
+
+// A commit that timed out or met a moving coordinator may be asked again; a failed send inside the
+// transaction (say NOT_ENOUGH_REPLICAS) only fails the commit again: abort instead.
+function mayRetryCommit(error: unknown): boolean {
+  const cause = transientCause(error);
+  return cause === 'coordinator' || cause === 'broker';
+}
 
 /**
  * One transactional producer, kept usable: a failed transaction is aborted, and a producer that hit a
@@ -21,25 +40,52 @@ export class Transactions {
   constructor(private readonly session: KafkaSession, readonly transactionalId: string, private readonly timeoutMs: number) {}
 
   async connect(): Promise<void> {
-    const producer = this.session.transactionalProducer(this.transactionalId, this.timeoutMs);
-    // connect() also runs initTransactions, which fences any earlier producer with this id.
-    await this.session.connect(producer, 'transactional producer', { operation: 'WRITE', resource: `transactional id ${this.transactionalId}` });
-    this.producer = producer;
+    // connect() also runs initTransactions, which fences any earlier producer with this id; while the
+    // transaction coordinator moves off a dead broker it fails (NOT_COORDINATOR…) and a new producer asks again.
+    this.producer = await this.session.connectNew(
+      () => this.session.transactionalProducer(this.transactionalId, this.timeoutMs),
+      'transactional producer',
+      { operation: 'WRITE', resource: `transactional id ${this.transactionalId}` },
+      { coordinator: 'transaction' },
+    );
   }
 
-  /** Runs `work` in a transaction and commits it; on any failure aborts it and rethrows. */
+  /**
+   * Runs `work` in a transaction and commits it; on any failure aborts it and rethrows. A transaction
+   * that neither commits nor fails within the session's timeout leaves its producer behind (see below).
+   */
   async run<T>(work: (producer: Producer) => Promise<T>): Promise<T> {
     if (this.producer === undefined) await this.connect();
     const producer = this.producer as Producer;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StuckTransaction(this.session.timeoutMs)), this.session.timeoutMs);
+    });
     try {
-      await producer.transaction();
-      const result = await work(producer);
-      await this.commit(producer);
-      return result;
+      return await Promise.race([(async () => {
+        await producer.transaction();
+        const result = await work(producer);
+        await this.commit(producer);
+        return result;
+      })(), late]);
     } catch (error) {
-      await this.recover(producer, error);
+      if (error instanceof StuckTransaction) this.leave(producer, error);
+      else await this.recover(producer, error);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  // librdkafka 2.15.1's send_offsets_to_transaction waits without end when the group coordinator it
+  // cached was on a broker that died (confluentinc/librdkafka#5456, #5511): the consumer stalled, and
+  // its rebalance never finished. Nothing cancels the call; a new producer with the same id fences this
+  // one and aborts its transaction, so the same orders are committed once, by the new one.
+  private leave(producer: Producer, error: StuckTransaction): void {
+    this.session.logger.warn(`${error.message}; starting a new transactional producer`);
+    if (this.producer === producer) this.producer = undefined;
+    // Its disconnect would wait for the stuck call too.
+    this.session.forget(producer);
   }
 
   // A commit that timed out (e.g. the broker is restarting) may be retried as it is.
@@ -48,7 +94,7 @@ export class Transactions {
       try {
         return await producer.commit();
       } catch (error) {
-        if (!(error as TransactionError).retriable || attempt === COMMIT_TRIES) throw error;
+        if (!mayRetryCommit(error) || attempt === COMMIT_TRIES) throw error;
         this.session.logger.warn(`transaction commit failed, retrying: ${messageOf(error)}`);
         await sleep(500 * attempt);
       }
@@ -56,7 +102,7 @@ export class Transactions {
   }
 
   private async recover(producer: Producer, error: unknown): Promise<void> {
-    if (!(error as TransactionError).fatal) {
+    if (!isFatal(error)) {
       try {
         if (producer.isActive()) await producer.abort();
         return;

@@ -23,6 +23,11 @@ export class SchemaRegistry {
     return this.settings.url;
   }
 
+  /** Loads the client now, without asking the registry anything: the import is a quarter of a second. */
+  prepare(): void {
+    this.connect().catch(() => undefined);
+  }
+
   /** Registers `schema` (Avro text, as it is) under `subject`; the id is this schema's, an identical one's if it exists. */
   async register(subject: string, schema: string): Promise<number> {
     const client = await this.connect();

@@ -35,5 +35,8 @@ export function orderDecoder(session: KafkaSession, settings: RegistrySettings |
     info: (message) => session.logger.info(message),
     now: () => Date.now(),
   });
-  return new RegistryDecoder(new SchemaRegistry(settings, session.timeoutMs, stop), outage);
+  const registry = new SchemaRegistry(settings, session.timeoutMs, stop);
+  // While the consumer joins its group, not when the first record waits for it.
+  registry.prepare();
+  return new RegistryDecoder(registry, outage);
 }

@@ -5,79 +5,17 @@ import { after, describe, it } from 'node:test';
 import { decodeOrder, encodeOrder } from '../../src/avro/codec.js';
 import { UndecodableError } from '../../src/errors.js';
 import { orderGenerator, seededRandom } from '../../src/orders/generate.js';
-import { failsAttempt } from '../../src/processing/simulated-failure.js';
-import { createTopic, startOrders, type OrdersProcess, eventually, jsonLines, produceRaw, readAll, runOrders, uniqueName, type JsonEvent } from '../helpers.js';
+import { assertExact, consumeFlags, expectation, names, statsOf, untilStatsCount, type Names } from '../exactness.js';
+import { createTopic, startOrders, jsonLines, produceRaw, readAll, runOrders, eventually, type JsonEvent } from '../helpers.js';
 
 // Full sizes by default, in CI too; ORDERS_FAULT_SCALE=0.25 runs a quarter of the orders for a quick local check.
 const SCALE = Number(process.env.ORDERS_FAULT_SCALE ?? '1');
 const scaled = (n: number): number => Math.max(100, Math.round(n * SCALE));
-const RETRIES = 2;
-const FAIL_RATE = 0.3;
-
-interface Names { topic: string; dlq: string; aggregates: string; group: string }
-
-function names(prefix: string): Names {
-  const topic = uniqueName(prefix);
-  return { topic, dlq: `${topic}-dlq`, aggregates: `${topic}-agg`, group: `${topic}-group` };
-}
-
-function consumeFlags(n: Names, seed: number, broker?: string): string[] {
-  return [
-    'consume', '--topic', n.topic, '--dlq-topic', n.dlq, '--aggregates-topic', n.aggregates, '--group', n.group,
-    // Few orders in flight and real backoffs: the work lasts long enough for kills to land mid-stream,
-    // each one with orders waiting out a retry.
-    '--fail-rate', String(FAIL_RATE), '--retries', String(RETRIES), '--seed', String(seed), '--backoff-ms', '20', '--max-in-flight', '100', '--json',
-    ...(broker === undefined ? [] : ['--broker', broker]),
-  ];
-}
 
 async function produceOrders(n: Names, count: number, seed: number, extra: string[] = []): Promise<JsonEvent[]> {
   const run = await runOrders(['produce', '--topic', n.topic, '--count', String(count), '--seed', String(seed), '--json', '--report', 'each', ...extra], { timeoutMs: 300_000 });
   assert.equal(run.code, 0, run.stderr);
   return jsonLines(run.stdout).filter((event) => event.event === 'sent');
-}
-
-/** What the consumer must end with, computed from the produced orders alone. */
-function expectation(sent: JsonEvent[], seed: number): { totalCents: number; count: number; dead: string[] } {
-  let totalCents = 0;
-  let count = 0;
-  const dead: string[] = [];
-  for (const event of sent) {
-    const id = String(event.orderId);
-    if (Array.from({ length: RETRIES + 1 }, (_, i) => i + 1).every((attempt) => failsAttempt(seed, id, attempt, FAIL_RATE))) {
-      dead.push(id);
-    } else {
-      totalCents += Math.round(Number(event.price) * 100);
-      count++;
-    }
-  }
-  return { totalCents, count, dead };
-}
-
-async function statsOf(n: Names, broker?: string): Promise<{ total_price: number; count: number }> {
-  const run = await runOrders(['stats', '--group', n.group, '--topic', n.topic, '--aggregates-topic', n.aggregates, '--json', ...(broker === undefined ? [] : ['--broker', broker])]);
-  assert.equal(run.code, 0, run.stderr);
-  const [stats] = jsonLines(run.stdout);
-  return { total_price: Number(stats?.total_price), count: Number(stats?.count) };
-}
-
-/** stats equals the independent sum exactly, and the read_committed DLQ holds each failing orderId exactly once. */
-async function assertExact(n: Names, expected: { totalCents: number; count: number; dead: string[] }, broker?: string): Promise<string> {
-  const stats = await statsOf(n, broker);
-  assert.equal(stats.count, expected.count, 'count');
-  assert.equal(Math.round(stats.total_price * 100), expected.totalCents, 'total_price');
-  const letters = await readAll(n.dlq, expected.dead.length, { timeoutMs: 60_000, ...(broker === undefined ? {} : { brokers: broker }) });
-  assert.deepEqual(letters.map((letter) => letter.key?.toString()).sort(), [...expected.dead].sort());
-  return `stats count=${stats.count} total_price=${stats.total_price.toFixed(2)} = expected; DLQ holds ${letters.length} letters = ${expected.dead.length} failing orderIds, each once`;
-}
-
-/** Waits for stats to reach `count`; fails at once, with their stderr, if every consumer has exited. */
-async function untilStatsCount(n: Names, count: number, timeoutMs: number, consumers: OrdersProcess[], broker?: string): Promise<void> {
-  await eventually(async () => {
-    const running = consumers.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
-    if (running.length === 0) throw new Error(`every consumer exited before stats reached ${count}: ${consumers.map((c) => c.stderr.slice(-1500)).join('\n---\n')}`);
-    return (await statsOf(n, broker)).count >= count;
-  }, timeoutMs, () => `stats of ${n.group} never reached count ${count}`);
 }
 
 describe('exactly-once under faults (real broker)', { concurrency: false }, () => {

@@ -9,7 +9,7 @@ describe('flag validation', () => {
   it('applies the defaults', () => {
     const options = parseConsumeOptions({}, {});
     assert.deepEqual({ ...options, seed: 0 }, {
-      brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3,
+      brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3, replicationFactor: -1,
       topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once',
       failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, maxInFlight: 5000, exitAtEnd: false, logLevel: 'info', properties: {}, registry: undefined,
     });
@@ -59,6 +59,9 @@ describe('flag validation', () => {
     assert.throws(() => parseProduceOptions({ rate: '0' }, {}), usage(/^--rate/));
     assert.throws(() => parseProduceOptions({ timeoutMs: '5' }, {}), usage(/^--timeout-ms/));
     assert.throws(() => parseProduceOptions({ partitions: '0' }, {}), usage(/^--partitions/));
+    assert.equal(parseProduceOptions({ replicationFactor: '3' }, {}).replicationFactor, 3);
+    assert.equal(parseProduceOptions({ replicationFactor: '-1' }, {}).replicationFactor, -1);
+    assert.throws(() => parseProduceOptions({ replicationFactor: '0' }, {}), usage(/^--replication-factor/));
     assert.throws(() => parseProduceOptions({ topic: 'bad topic' }, {}), usage(/^--topic must be a topic name/));
     assert.throws(() => parseDlqTailOptions({ dlqTopic: '' }, {}), usage(/^--dlq-topic/));
     assert.throws(() => parseConsumeOptions({ group: '  ' }, {}), usage(/^--group must not be empty/));
