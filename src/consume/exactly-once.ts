@@ -37,8 +37,8 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     const committed = await consumer.committed(partitions.map((partition) => ({ topic: options.topic, partition })), session.timeoutMs * 3);
     const offsets = new Map(committed.map((entry) => [entry.partition, committedOffset(entry.offset ?? null)]));
     const aggregates = await restoreAggregates(session, options.aggregatesTopic, source, offsets);
-    for (const lease of leases) totals.restore(lease, aggregates.get(lease.partition) ?? EMPTY_AGGREGATE);
-    session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...aggregates].map(([partition, aggregate]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
+    for (const lease of leases) totals.restore(lease, aggregates.get(lease.partition)?.aggregate ?? EMPTY_AGGREGATE);
+    session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...aggregates].map(([partition, { aggregate }]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
   };
   const startRestore = (partitions: number[]): void => {
     const leases = partitions.flatMap((partition) => totals.lease(partition) ?? []);

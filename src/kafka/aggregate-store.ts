@@ -46,7 +46,7 @@ export async function readSnapshots(
 
 /**
  * The aggregates of `partitions` of (group, topic) that match the group's committed offsets (-1 for
- * none: the partition starts from nothing). A committed offset that no snapshot matches is an
+ * none: the partition starts from nothing), with the offset each is folded up to. A committed offset that no snapshot matches is an
  * AggregatesGapError: totals built on it would silently miss or double orders.
  */
 export async function restoreAggregates(
@@ -54,9 +54,10 @@ export async function restoreAggregates(
   aggregatesTopic: string,
   source: { group: string; topic: string },
   committed: Map<number, number>,
-): Promise<Map<number, Aggregate>> {
+  newerIsFine = false,
+): Promise<Map<number, { aggregate: Aggregate; offset: number }>> {
   const decide = (snapshots: Map<string, PartitionSnapshot>): [number, RestoreDecision][] =>
-    [...committed].map(([partition, offset]) => [partition, decideRestore(offset, snapshots.get(snapshotKey(source.group, source.topic, partition)))]);
+    [...committed].map(([partition, offset]) => [partition, decideRestore(offset, snapshots.get(snapshotKey(source.group, source.topic, partition)), newerIsFine)]);
   const gapsIn = (decisions: [number, RestoreDecision][]): [number, string, boolean][] =>
     decisions.flatMap(([partition, decision]) => (decision.kind === 'gap' ? [[partition, decision.detail, decision.behind] as [number, string, boolean]] : []));
   const heldBackUntil = performance.now() + Math.max(session.timeoutMs, HELD_BACK_WAIT_MS);
@@ -69,7 +70,7 @@ export async function restoreAggregates(
     const decisions = decide(snapshots);
     const gaps = gapsIn(decisions);
     if (gaps.length === 0) {
-      return new Map(decisions.map(([partition, decision]) => [partition, decision.kind === 'restored' ? decision.aggregate : EMPTY_AGGREGATE]));
+      return new Map(decisions.map(([partition, decision]) => [partition, decision.kind === 'restored' ? decision : { aggregate: EMPTY_AGGREGATE, offset: -1 }]));
     }
     if (deadline.signal.aborted) throw new BrokerError(`reading ${aggregatesTopic} to restore the aggregates of ${source.topic} stopped moving for ${session.timeoutMs} ms`);
     // Only snapshots behind their offsets can still come: read again while an open transaction may hold them back.

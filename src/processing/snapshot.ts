@@ -45,19 +45,21 @@ export function decodeSnapshot(value: Buffer | null): PartitionSnapshot | undefi
 
 export type RestoreDecision =
   | { kind: 'fresh' }
-  | { kind: 'restored'; aggregate: Aggregate }
+  | { kind: 'restored'; aggregate: Aggregate; offset: number }
   /** `behind`: a snapshot older than the offset, whose newer one a transaction still open may hold back. */
   | { kind: 'gap'; detail: string; behind: boolean };
 
 /**
  * Where a partition's aggregate starts, given the group's committed offset (-1 for none) and the newest
  * snapshot: a snapshot folded up to offset o goes only with committed offset o + 1, as both were written
- * in one transaction. Anything else is a gap that no total may be built on.
+ * in one transaction. Anything else is a gap that no total may be built on; with `newerIsFine` (a reader
+ * of a group that may be committing meanwhile) a snapshot past the offset read earlier is taken too.
  */
-export function decideRestore(committed: number, snapshot: PartitionSnapshot | undefined): RestoreDecision {
+export function decideRestore(committed: number, snapshot: PartitionSnapshot | undefined, newerIsFine = false): RestoreDecision {
   // Nothing committed: the partition is read from its start, so the total starts from nothing.
-  if (committed < 0) return { kind: 'fresh' };
+  if (committed < 0) return newerIsFine && snapshot !== undefined ? { kind: 'restored', aggregate: snapshot.aggregate, offset: snapshot.offset } : { kind: 'fresh' };
   if (snapshot === undefined) return { kind: 'gap', detail: `offset ${committed} committed, no aggregate snapshot`, behind: false };
-  if (snapshot.offset + 1 !== committed) return { kind: 'gap', detail: `offset ${committed} committed, snapshot folded up to offset ${snapshot.offset}`, behind: snapshot.offset + 1 < committed };
-  return { kind: 'restored', aggregate: snapshot.aggregate };
+  const matches = snapshot.offset + 1 === committed || (newerIsFine && snapshot.offset + 1 > committed);
+  if (!matches) return { kind: 'gap', detail: `offset ${committed} committed, snapshot folded up to offset ${snapshot.offset}`, behind: snapshot.offset + 1 < committed };
+  return { kind: 'restored', aggregate: snapshot.aggregate, offset: snapshot.offset };
 }

@@ -34,7 +34,7 @@ describe('restoring from a snapshot', () => {
   });
 
   it('takes only the snapshot written with the committed offset', () => {
-    assert.deepEqual(decideRestore(5, snapshot(4)), { kind: 'restored', aggregate: { totalCents: 100, count: 1 } });
+    assert.deepEqual(decideRestore(5, snapshot(4)), { kind: 'restored', aggregate: { totalCents: 100, count: 1 }, offset: 4 });
   });
 
   it('calls offsets without a snapshot a gap (defect 1)', () => {
@@ -44,5 +44,12 @@ describe('restoring from a snapshot', () => {
   it('calls a snapshot newer or older than the committed offset a gap (defect 10)', () => {
     assert.deepEqual(decideRestore(5, snapshot(9)), { kind: 'gap', detail: 'offset 5 committed, snapshot folded up to offset 9', behind: false });
     assert.deepEqual(decideRestore(5, snapshot(2)), { kind: 'gap', detail: 'offset 5 committed, snapshot folded up to offset 2', behind: true });
+  });
+
+  it('takes a newer snapshot only for a reader of a group that may commit meanwhile (stats), never an older one', () => {
+    assert.deepEqual(decideRestore(5, snapshot(9), true), { kind: 'restored', aggregate: { totalCents: 100, count: 1 }, offset: 9 });
+    assert.equal(decideRestore(5, snapshot(2), true).kind, 'gap');
+    assert.equal(decideRestore(5, undefined, true).kind, 'gap');
+    assert.equal(decideRestore(-1, snapshot(3), true).kind, 'restored');
   });
 });
