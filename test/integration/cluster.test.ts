@@ -142,14 +142,22 @@ function javaHashAbs(text: string): number {
   return hash === -2147483648 ? 0 : Math.abs(hash);
 }
 
+/** Asks the controller to give every partition back to its preferred leader (one in sync); refusals are no failure. */
+async function preferredLeaders(): Promise<void> {
+  await cluster('tool', 'org.apache.kafka.tools.LeaderElectionCommand', '--bootstrap-server', BROKERS ?? '', '--election-type', 'PREFERRED', '--all-topic-partitions').catch(() => '');
+}
+
 /** A group name starting with `prefix` whose group coordinator is `node`, once `node` leads a partition of __consumer_offsets. */
 async function groupCoordinatedBy(node: string, prefix: string): Promise<string> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     let found: string | undefined;
-    // A node restarted by the test before leads nothing until its preferred leaderships come back (seconds).
+    // A node restarted by the test before leads nothing until its preferred leaderships come back: the
+    // controller's own rebalance usually does it within seconds, but once left node 1 without any for 60 s.
+    let tries = 0;
     await eventually(async () => {
+      if (tries++ % 20 === 0) await preferredLeaders();
       const [offsets] = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
       const leaders = new Map((offsets?.partitions ?? []).map((p) => [p.partitionId, String(p.leader)]));
       for (let i = 0; i < 1_000 && found === undefined; i++) {
