@@ -102,7 +102,8 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
         headers: (message.headers ?? {}) as Headers,
       }));
       const stopping = (): boolean => stopped.aborted || isStale();
-      // Busy until handled: a handler still waiting (say for the schema registry) is not quiet at the end.
+      // Stuck until a record is handled: a handler still waiting (say for the schema registry), or records
+      // left over unhandled, keep the partition from counting as at its end, however quiet.
       position.stuck(batch.partition);
       let handled: number;
       try {
@@ -113,8 +114,6 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
         stop.abort();
         return;
       }
-      // Records left over without a stop were not handled: the partition is not at its end, however quiet.
-      if (handled < records.length && !stopping()) position.stuck(batch.partition);
       const last = records[handled - 1];
       if (last === undefined) return;
       resolveOffset(last.offset);
