@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderWriter, decodeOrder, type Order } from '../avro/codec.js';
 import type { ProduceOptions } from '../config.js';
 import { InterruptedError, messageOf } from '../errors.js';
@@ -173,8 +174,4 @@ function stallWatch(session: KafkaSession, producer: NativeProducer): { signal: 
 
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
