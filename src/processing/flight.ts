@@ -25,6 +25,13 @@ export class FlightGate {
     if (stop?.aborted === true) this.stopped = true;
   }
 
+  /** Takes a slot if one is free, without waiting; the caller must then `release()` it. */
+  tryAcquire(): boolean {
+    if (this.inFlight >= this.capacity) return false;
+    this.inFlight++;
+    return true;
+  }
+
   /** Resolves once a slot is free; the caller must `release()` it. */
   async acquire(): Promise<void> {
     while (this.inFlight >= this.capacity) await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -71,29 +78,46 @@ export class FlightGate {
  * committable offset never passes a record still in flight.
  */
 export class PartitionFlight<T> {
-  private readonly records: { offset: number; result: T | undefined }[] = [];
-  // The same entries by offset: a finish must not scan thousands of records in flight.
-  private readonly byOffset = new Map<number, { offset: number; result: T | undefined }>();
+  // Offsets increase, so entries stay sorted: a finish finds its record by binary search, and a
+  // take moves `head` instead of splicing (both were linear in what is held, and it can be many).
+  private records: { offset: number; result: T | undefined }[] = [];
+  private head = 0;
   // Offset after the last record taken (committed); -1 before any.
   private committed = -1;
 
-  /** A record was read; offsets arrive in increasing order. */
-  add(offset: number): void {
-    const entry = { offset, result: undefined };
-    this.records.push(entry);
-    this.byOffset.set(offset, entry);
+  /** A record was read (finished already when `result` is given); offsets arrive in increasing order. */
+  add(offset: number, result?: T): void {
+    this.records.push({ offset, result });
   }
 
   finish(offset: number, result: T): void {
-    const entry = this.byOffset.get(offset);
-    if (entry !== undefined) entry.result = result;
+    // Most records finish as soon as they are read: the last one.
+    const last = this.records[this.records.length - 1];
+    if (last?.offset === offset) {
+      last.result = result;
+      return;
+    }
+    let low = this.head;
+    let high = this.records.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const entry = this.records[middle];
+      if (entry === undefined) return;
+      if (entry.offset === offset) {
+        entry.result = result;
+        return;
+      }
+      if (entry.offset < offset) low = middle + 1;
+      else high = middle - 1;
+    }
   }
 
   /** The finished records at the front, oldest first, without taking them. */
   finishedPrefix(): { offset: number; result: T }[] {
     const prefix: { offset: number; result: T }[] = [];
-    for (const record of this.records) {
-      if (record.result === undefined) break;
+    for (let index = this.head; index < this.records.length; index++) {
+      const record = this.records[index];
+      if (record?.result === undefined) break;
       prefix.push({ offset: record.offset, result: record.result });
     }
     return prefix;
@@ -101,10 +125,15 @@ export class PartitionFlight<T> {
 
   /** Takes the first `count` records (once their commit went through): the next offset to commit moves past them. */
   take(count: number): void {
-    const taken = this.records.splice(0, count);
-    for (const entry of taken) this.byOffset.delete(entry.offset);
-    const last = taken[taken.length - 1];
-    if (last !== undefined) this.committed = last.offset + 1;
+    const last = this.records[Math.min(this.head + count, this.records.length) - 1];
+    if (count <= 0 || last === undefined) return;
+    this.head = Math.min(this.head + count, this.records.length);
+    this.committed = last.offset + 1;
+    // Drop the taken entries once they are the larger part: each is copied a bounded number of times.
+    if (this.head > 1_024 && this.head * 2 > this.records.length) {
+      this.records = this.records.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** The offset to commit: the first record not finished-and-taken. */
@@ -113,6 +142,6 @@ export class PartitionFlight<T> {
   }
 
   pending(): number {
-    return this.records.length;
+    return this.records.length - this.head;
   }
 }

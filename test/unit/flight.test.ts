@@ -49,4 +49,36 @@ describe('orders in flight', () => {
     assert.equal(most, 2);
     assert.deepEqual(gate.status(), { inFlight: 0, backingOff: 0 });
   });
+
+  it('finds records by offset among many, across gaps and after takes', () => {
+    const flight = new PartitionFlight<number>();
+    // Offsets with gaps, as transaction markers leave them.
+    const offsets = Array.from({ length: 5_000 }, (_, index) => index * 2 + (index > 2_500 ? 1 : 0));
+    for (const offset of offsets) flight.add(offset);
+    for (const offset of [...offsets].reverse()) flight.finish(offset, offset);
+    flight.finish(3, -1); // no record at 3: nothing changes
+    assert.equal(flight.finishedPrefix().length, 5_000);
+    flight.take(3_000);
+    assert.equal(flight.committable(), (offsets[2_999] ?? 0) + 1);
+    assert.equal(flight.pending(), 2_000);
+    flight.add(20_000);
+    flight.finish(20_000, 7);
+    const prefix = flight.finishedPrefix();
+    assert.equal(prefix.length, 2_001);
+    assert.deepEqual(prefix[0], { offset: offsets[3_000], result: offsets[3_000] });
+    assert.deepEqual(prefix.at(-1), { offset: 20_000, result: 7 });
+    flight.take(2_001);
+    assert.equal(flight.pending(), 0);
+    assert.equal(flight.committable(), 20_001);
+    flight.take(1);
+    assert.equal(flight.committable(), 20_001, 'taking from an empty flight moves nothing');
+  });
+
+  it('takes a record added already finished like one finished later', () => {
+    const flight = new PartitionFlight<string>();
+    flight.add(4, 'done at once');
+    flight.add(5);
+    assert.deepEqual(flight.finishedPrefix(), [{ offset: 4, result: 'done at once' }]);
+  });
 });
+
