@@ -38,14 +38,17 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     return false;
   };
 
-  const dispatch = new Dispatch<true>(parts, async (record, outcome, lease) => {
+  const dispatch = new Dispatch<true>(parts, (record, outcome, lease) => {
     // Revoked meanwhile (even if assigned back): its owner reads the record again.
     if (totals.aggregateOf(lease) === undefined) return undefined;
     if (outcome.kind === 'dead-letter') {
-      if (!(await sendDeadLetter(record, outcome))) return undefined;
-    } else if (!totals.fold(lease, outcome.order.price)) {
-      return undefined;
+      return sendDeadLetter(record, outcome).then((sent) => {
+        if (!sent) return undefined;
+        tally.record(record, outcome, totals.total());
+        return true as const;
+      });
     }
+    if (!totals.fold(lease, outcome.order.price)) return undefined;
     tally.record(record, outcome, totals.total());
     return true;
   });

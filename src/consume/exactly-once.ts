@@ -47,7 +47,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
 
   // Decisions are pure functions of the record (seed, orderId, attempt): they wait here, side-effect free,
   // until a transaction commits them, and after a crash the same records are decided the same way.
-  const dispatch = new Dispatch<Outcome>(parts, async (_record, outcome) => outcome);
+  const dispatch = new Dispatch<Outcome>(parts, (_record, outcome) => outcome);
 
   // Waits for the restore of the current assignment; a gap is fatal, any other failure starts it again.
   const restored = async (): Promise<boolean> => {

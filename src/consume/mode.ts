@@ -98,6 +98,8 @@ export function inFlight<T>(
       committer = new Committer(commits.commit, commits.everyMs, parts.session.logger);
       // A commit as soon as the previous one is done and something finished: latency is one commit.
       if (commits.eager) dispatch.onFinished = () => committer?.soon();
+      // Reading waits for room: what finished is committed now, not at the next tick.
+      dispatch.onFull = () => committer?.soon();
     },
     handle: (records) => dispatch.accept(records),
     drain: async () => {
@@ -109,7 +111,7 @@ export function inFlight<T>(
 }
 
 /** Decodes a record and runs the (simulated) business step with the retry policy; a stop rejects the backoff. */
-export function processOrder(parts: ConsumeParts, record: SourceRecord): Promise<Outcome> {
+export function processOrder(parts: ConsumeParts, record: SourceRecord): Outcome | Promise<Outcome> {
   const { options, events, gate } = parts;
   return processRecord(record.value, {
     decoder: parts.decoder,

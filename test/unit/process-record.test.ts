@@ -68,7 +68,23 @@ describe('processing one record', () => {
   it('leaves a record whose decoder cannot say yet (a registry not answering) to be tried again, not dead-lettered', async () => {
     const s = steps(0);
     const waiting = new Error('schema registry did not answer');
-    await assert.rejects(processRecord(encodeOrder(order), { ...s.value, decoder: { decode: () => Promise.reject(waiting) } }), waiting);
+    await assert.rejects(async () => processRecord(encodeOrder(order), { ...s.value, decoder: { decode: () => Promise.reject(waiting) } }), waiting);
     assert.deepEqual(s.attempts, []);
+  });
+
+  it('decides without a promise when nothing waits: a first attempt that succeeds, or an undecodable value', () => {
+    const ok = processRecord(encodeOrder(order), steps(0).value);
+    assert.ok(!(ok instanceof Promise));
+    assert.equal(ok.kind, 'processed');
+    const bad = processRecord(Buffer.from('garbage'), steps(0).value);
+    assert.ok(!(bad instanceof Promise));
+    assert.equal(bad.kind, 'dead-letter');
+    // A retry waits out its backoff: that one is a promise.
+    assert.ok(processRecord(encodeOrder(order), steps(1).value) instanceof Promise);
+  });
+
+  it('throws at once what a decoder throws that is no verdict on the record', () => {
+    const broken = new Error('registry refused: 401');
+    assert.throws(() => processRecord(encodeOrder(order), { ...steps(0).value, decoder: { decode: () => { throw broken; } } }), broken);
   });
 });
