@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { consumeView, sentJson } from '../../src/output.js';
+import { consumeView, orderLine, sentJson } from '../../src/output.js';
 import { orderGenerator } from '../../src/orders/generate.js';
+import { average, totalPrice } from '../../src/processing/aggregate.js';
 
 describe('the consume progress line', () => {
   it('shows the orders in flight and in backoff each second while retries wait, though nothing else is printed', () => {
@@ -34,5 +35,38 @@ describe('the sent line of produce --json', () => {
       });
       assert.equal(sentJson(order, 2, '12345'), expected);
     }
+  });
+});
+
+describe('the order line of consume --json', () => {
+  it('is what JSON.stringify makes of the event, for ordinary and awkward orders', () => {
+    const next = orderGenerator(9);
+    const orders = [next(), { orderId: 'quote " back \\ slash \u2028 é', product: 'tab\there', price: Number.NaN, createdAt: 0 }];
+    const aggregates = [{ count: 3, totalCents: 12_345 }, { count: 0, totalCents: 0 }];
+    for (const order of orders) {
+      for (const aggregate of aggregates) {
+        const line = orderLine(order, 1, '77', 2, 14, aggregate);
+        const expected = JSON.stringify({
+          event: 'order', orderId: order.orderId, partition: 1, offset: '77', status: 'ok', attempts: 2, price: order.price,
+          product: order.product, latency_ms: 14, total_price: totalPrice(aggregate), count: aggregate.count, avg: average(aggregate),
+        });
+        assert.equal(line, expected);
+      }
+    }
+  });
+
+  it('reaches stdout in one write per turn of the event loop, in order, the summary last', async () => {
+    const writes: string[] = [];
+    const view = consumeView({ json: true, interactive: false, out: (text) => writes.push(text) }, 'orders-dlq');
+    const order = orderGenerator(3)();
+    for (let offset = 0; offset < 5; offset++) {
+      view.processed({ order, partition: 0, offset: String(offset), attempts: 1, aggregate: { count: offset + 1, totalCents: 100 }, latencyMs: 1 });
+    }
+    view.summary({ processed: 5, succeeded: 5, deadLettered: 0, aggregate: { count: 5, totalCents: 100 }, seed: 1 });
+    const lines = writes.join('\n').split('\n');
+    assert.equal(lines.length, 6);
+    assert.equal(writes.length, 1, 'the five order lines and the summary in one write');
+    assert.match(lines[5] ?? '', /"event":"summary"/);
+    view.close();
   });
 });
