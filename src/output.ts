@@ -169,6 +169,9 @@ export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
       out(`Permanent failure (${reason}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage}`);
       out(`Moved to DLQ: ${what} (${dlqTopic})`);
     },
+    flush() {
+      lines.flush();
+    },
     close() {
       if (progress !== undefined) clearInterval(progress);
       lines.flush();

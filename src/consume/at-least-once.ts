@@ -56,6 +56,7 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
   const commitFinished = async (partitions?: number[]): Promise<void> => {
     const finished = [...dispatch.finished(partitions)];
     if (finished.length === 0) return;
+    tally.flush();
     await consumer.commitOffsets(finished.map(([partition, { finished: records }]) =>
       ({ topic: options.topic, partition, offset: String(Number(records[records.length - 1]?.record.offset) + 1) })));
     for (const [partition, { lease, finished: records }] of finished) {

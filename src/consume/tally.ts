@@ -41,6 +41,8 @@ export interface ConsumeEvents {
   deadLettered(result: DeadLetteredOrder): void;
   /** Each second: what is in flight and waiting out a backoff. */
   flight?(status: FlightStatus): void;
+  /** Before a commit passes the orders told so far: whatever holds their events back writes them now. */
+  flush?(): void;
 }
 
 export interface ConsumeSummary {
@@ -71,6 +73,11 @@ export class Tally {
       this.deadLettered++;
       this.events.deadLettered({ orderId: outcome.orderId, partition: record.partition, offset: record.offset, reason: outcome.reason, attempts: outcome.attempts, errorMessage: messageOf(outcome.error) });
     }
+  }
+
+  /** At-least-once, before a commit: an order's event is out before its offset is committed, so a crash cannot lose it. */
+  flush(): void {
+    this.events.flush?.();
   }
 
   summary(aggregate: Aggregate = EMPTY_AGGREGATE, seed: number): ConsumeSummary {
