@@ -1,4 +1,4 @@
-import { NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING } from '../src/kafka/session.js';
+import { CONSUMER_TUNING, NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING } from '../src/kafka/session.js';
 
 /** librdkafka settings by name, as kcat's -X takes them. */
 export type Properties = Readonly<Record<string, string>>;
@@ -12,18 +12,20 @@ export interface ClientSettings {
 const asText = (settings: Readonly<Record<string, string | number | boolean>>): Properties =>
   Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, String(value)]));
 
+// The JavaScript wrapper's own js.consumer.* settings (its message cache) have no kcat equivalent.
+const librdkafkaOnly = (settings: Readonly<Record<string, string | number | boolean>>): Properties =>
+  asText(Object.fromEntries(Object.entries(settings).filter(([name]) => !name.startsWith('js.'))));
+
 /**
  * The librdkafka settings of the `orders` producer and consumer, which kcat gets too (-X), so each
- * comparison runs both sides alike; the report prints them. The producer's are taken from
- * src/kafka/session.ts itself (durability, partitioner, retries, linger, batch sizes, compression),
- * so they cannot drift apart. The consumer's MUST match its CONSUMER_TUNING (whose js.consumer.*
- * entry is the JavaScript wrapper's own and has no kcat equivalent).
+ * comparison runs both sides alike; the report prints them. Both are taken from src/kafka/session.ts
+ * itself (durability, partitioner, retries, linger, batch sizes, compression; the consumer's queue and
+ * fetch sizes), so they cannot drift apart.
  */
 export const CLIENT_SETTINGS = {
   producer: asText({ ...NATIVE_PRODUCER_SETTINGS, ...PRODUCER_TUNING }),
   consumer: {
-    'queued.max.messages.kbytes': '8192',
-    'fetch.message.max.bytes': '524288',
+    ...librdkafkaOnly(CONSUMER_TUNING),
     // orders reads committed records only (librdkafka's default, which client.ts keeps) and its
     // exactly-once guarantee relies on that, so kcat is held to it rather than left to a default.
     'isolation.level': 'read_committed',

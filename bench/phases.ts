@@ -4,6 +4,7 @@ import type { Admin } from './admin.js';
 import { kcatOptions, type ClientSettings } from './client-settings.js';
 import { mismatch, type Payload } from './payload.js';
 import { cpuSecondsOf, launch, succeeded, within, type Finished, type Running } from './proc.js';
+import type { Guarantee, LatencyRun } from './settings.js';
 import { percentile, perSecond } from './stats.js';
 
 const BIN = fileURLToPath(new URL('../../bin/orders.js', import.meta.url));
@@ -17,7 +18,7 @@ export interface Bench {
   broker: string;
   brokerPid: number | undefined;
   admin: Admin;
-  /** Extra flags for every `orders consume`, e.g. a delivery guarantee the default does not use. */
+  /** Extra flags for every `orders consume` (never --guarantee: each run passes its own). */
   consumeArgs: string[];
   /** orders' own producer and consumer settings, for kcat. */
   clients: ClientSettings;
@@ -36,9 +37,7 @@ export interface Throughput {
   brokerCpuSeconds: number;
 }
 
-export interface Latency {
-  rate: number;
-  seconds: number;
+export interface Latency extends LatencyRun {
   samples: number;
   /** Orders processed again after a rebalance (at least once), not counted in the percentiles. */
   redelivered: number;
@@ -102,18 +101,21 @@ export async function verifyKcatTopic(bench: Bench, topic: string, payload: Payl
   if (problem !== undefined) throw new Error(`kcat did not produce the payload byte-exactly: ${problem}`);
 }
 
-// Each consumer gets its own aggregates topic, so no run restores (or reads through) another run's snapshots.
-export async function ordersConsume(bench: Bench, topic: string, group: string, count: number, extra: string[] = []): Promise<Throughput> {
+/**
+ * `orders consume --guarantee` of `count` orders from `topic` to its end. `name` is the run's own:
+ * its group, dead-letter and aggregates topics, so no run restores (or reads through) another's snapshots.
+ */
+export async function ordersConsume(bench: Bench, topic: string, name: string, guarantee: Guarantee, count: number, extra: string[] = []): Promise<Throughput> {
   const brokerCpu = cpuSecondsOf(bench.brokerPid);
   const run = launch(...orders(
-    'consume', '--fail-rate', '0', '--exit-at-end', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--aggregates-topic', `${topic}-aggregates`,
-    '--group', group, '--json', '--broker', bench.broker, '--partitions', String(PARTITIONS), ...bench.consumeArgs, ...extra,
+    'consume', '--guarantee', guarantee, '--fail-rate', '0', '--exit-at-end', '--topic', topic, '--dlq-topic', `${name}-dlq`, '--aggregates-topic', `${name}-aggregates`,
+    '--group', `${name}-group`, '--json', '--broker', bench.broker, '--partitions', String(PARTITIONS), ...bench.consumeArgs, ...extra,
   ), 'pipe', QUIET);
   const clock = clockLines(run, count);
-  const result = await succeeded(run, 'orders consume', limitFor(count));
+  const result = await succeeded(run, `orders consume --guarantee ${guarantee}`, limitFor(count));
   const summary = JSON.parse(clock.lastLine()) as { event?: unknown; processed?: unknown; dlq?: unknown };
   if (summary.event !== 'summary' || summary.processed !== count || summary.dlq !== 0) {
-    throw new Error(`orders consume did not process ${count} orders: ${clock.lastLine()}`);
+    throw new Error(`orders consume --guarantee ${guarantee} did not process ${count} orders: ${clock.lastLine()}`);
   }
   return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
 }
@@ -147,10 +149,10 @@ export async function kcatConsume(bench: Bench, topic: string, group: string, co
   return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
 }
 
-/** A consumer that is already assigned, then orders at a steady rate; latency is what the consumer reports. */
-export async function latencyRun(bench: Bench, topic: string, group: string, rate: number, seconds: number): Promise<Latency> {
+/** A consumer under the run's guarantee that is already assigned, then orders at a steady rate; latency is what the consumer reports. */
+export async function latencyRun(bench: Bench, topic: string, group: string, { rate, seconds, guarantee }: LatencyRun): Promise<Latency> {
   const consumer = launch(...orders(
-    'consume', '--json', '--fail-rate', '0', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--aggregates-topic', `${topic}-aggregates`,
+    'consume', '--guarantee', guarantee, '--json', '--fail-rate', '0', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--aggregates-topic', `${topic}-aggregates`,
     '--group', group, '--broker', bench.broker, '--partitions', String(PARTITIONS), ...bench.consumeArgs,
   ), 'pipe', QUIET);
   const latencies: number[] = [];
@@ -190,7 +192,7 @@ export async function latencyRun(bench: Bench, topic: string, group: string, rat
   const stopped = await within(consumer.finished, 30_000, 'the latency consumer to stop on SIGTERM');
   const sorted = latencies.sort((a, b) => a - b);
   return {
-    rate, seconds, samples: sorted.length, redelivered,
+    rate, seconds, guarantee, samples: sorted.length, redelivered,
     p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted[sorted.length - 1] ?? Number.NaN,
     producedOrdersPerSecond: reportedRate(produced), consumerPeakRssMb: stopped.peakRssMb,
   };

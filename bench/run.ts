@@ -9,8 +9,8 @@ import { machineInfo } from './machine.js';
 import { writePayload } from './payload.js';
 import { RETRY_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersProduceEach, ordersRetries, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
 import { killAll } from './proc.js';
-import { GUARANTEES, RETRY_FAIL_RATES, markdown, retryKey, summarise, type Rounds } from './report.js';
-import { parseSettings } from './settings.js';
+import { RETRY_FAIL_RATES, markdown, retryKey, summarise, type Rounds } from './report.js';
+import { GUARANTEES, parseSettings } from './settings.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // One seed for orders and kcat, so both send the same keys and the same Avro values.
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const admin = benchAdmin(settings.broker);
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
-  const rounds: Rounds = { ordersProduce: [], ordersProduceEach: [], kcatProduce: [], ordersConsume: [], kcatConsume: [], latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [] };
+  const rounds: Rounds = { ordersProduce: [], ordersProduceEach: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [] };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
       const tag = `bench-${runId}-r${round}`;
@@ -61,11 +61,14 @@ async function main(): Promise<void> {
         rounds.registryProduce.push(show('orders produce --schema-registry', await ordersProduce(bench, registryTopic, settings.orders, SEED, registryFlags)));
       }
       if (settings.produceOnly) continue;
-      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders, then kcat -G)`);
-      rounds.ordersConsume.push(show('orders consume', await ordersConsume(bench, ordersTopic, `${ordersTopic}-group`, settings.orders)));
+      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders ${settings.guarantees.join(', then ')}, then kcat -G)`);
+      for (const guarantee of settings.guarantees) {
+        rounds.ordersConsume[guarantee].push(show(`orders consume --guarantee ${guarantee}`, await ordersConsume(bench, ordersTopic, `${ordersTopic}-${guarantee}`, guarantee, settings.orders)));
+      }
       rounds.kcatConsume.push(show('kcat -G', await kcatConsume(bench, kcatTopic, `${kcatTopic}-group`, settings.orders)));
       if (settings.registry !== undefined) {
-        rounds.registryConsume.push(show('orders consume --schema-registry', await ordersConsume(bench, registryTopic, `${registryTopic}-group`, settings.orders, registryFlags)));
+        const guarantee = settings.registryGuarantee;
+        rounds.registryConsume.push(show(`orders consume --guarantee ${guarantee} --schema-registry`, await ordersConsume(bench, registryTopic, `${registryTopic}-${guarantee}`, guarantee, settings.orders, registryFlags)));
       }
       const retryTopic = `${tag}-retries`;
       progress(`round ${round}/${settings.rounds}: ${RETRY_ORDERS} orders at fail-rate 0 and 0.3, both guarantees`);
@@ -76,9 +79,10 @@ async function main(): Promise<void> {
           (rounds.retries[retryKey(guarantee, failRate)] ??= []).push(figures);
         }
       }
-      for (const [index, { rate, seconds }] of settings.latency.entries()) {
-        progress(`round ${round}/${settings.rounds}: latency at ${rate}/s for ${seconds} s`);
-        const latency = await latencyRun(bench, `${tag}-latency-${rate}`, `${tag}-latency-${rate}-group`, rate, seconds);
+      for (const [index, run] of settings.latency.entries()) {
+        progress(`round ${round}/${settings.rounds}: latency at ${run.rate}/s for ${run.seconds} s, ${run.guarantee}`);
+        const name = `${tag}-latency-${run.guarantee}-${run.rate}`;
+        const latency = await latencyRun(bench, name, `${name}-group`, run);
         progress(`  p50 ${latency.p50} ms, p99 ${latency.p99} ms, p99.9 ${latency.p999} ms, max ${latency.max} ms over ${latency.samples} orders (${latency.redelivered} redelivered)`);
         rounds.latency[index]?.push(latency);
       }

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark of `orders` against kcat on a fresh local broker of its own, which it starts and stops.
-# Usage: npm run bench [-- --quick] [--rounds N] [--only produce] [--consume-args "--flag value"]   (BENCH_KAFKA_PORT, default 29092)
+# Usage: npm run bench [-- --quick] [--rounds N] [--only produce] [--consume-args="--flag value"]   (BENCH_KAFKA_PORT, default 29092)
+# Consume and latency run under both guarantees (--guarantee at-least-once and exactly-once, each judged
+# on its own target); a --guarantee inside --consume-args narrows them to that one guarantee, and the
+# rows of the other say "not measured". The rest of --consume-args goes on each of those `orders consume`
+# runs and the registry one (not on the fail-rate runs, which set their own flags). parseArgs wants the "=".
 # Registry mode is measured beside plain mode against a local Apicurio registry (BENCH_REGISTRY_PORT, default
 # 29081; BENCH_REGISTRY=0 skips it).
 # Prints a markdown table on stdout and writes bench/results/<timestamp>.json.

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Latency, Throughput } from '../../bench/phases.js';
+import { markdown, summarise, type Rounds } from '../../bench/report.js';
+import { parseSettings, takeGuarantee } from '../../bench/settings.js';
+
+const CODEC = { orders: 1, encodesPerSecond: [2e6], decodesPerSecond: [2e6], medianEncodesPerSecond: 2e6, medianDecodesPerSecond: 2e6 };
+const MACHINE = { commit: 'abc', nproc: 2, cpuModel: 'cpu', memoryGiB: 4, node: '20', librdkafka: '2', kafka: '4', kcat: '1.7', loadAverageAtStart: [0] };
+
+const run = (ordersPerSecond: number, peakRssMb = 100): Throughput => ({
+  wallMs: 1000, ordersPerSecond, steadyOrdersPerSecond: ordersPerSecond, selfReportedOrdersPerSecond: undefined, peakRssMb, cpuSeconds: 1, brokerCpuSeconds: 1,
+});
+const latency = (from: { rate: number; seconds: number; guarantee: 'at-least-once' | 'exactly-once' }, p99: number): Latency => ({
+  ...from, samples: 100, redelivered: 0, p50: 1, p99, p999: p99, max: p99, producedOrdersPerSecond: undefined, consumerPeakRssMb: 90,
+});
+
+describe('bench report', () => {
+  it('takes --guarantee out of --consume-args, in either spelling', () => {
+    assert.deepEqual(takeGuarantee(['--guarantee', 'at-least-once', '--retries', '2']), { rest: ['--retries', '2'], guarantee: 'at-least-once' });
+    assert.deepEqual(takeGuarantee(['--guarantee=exactly-once']), { rest: [], guarantee: 'exactly-once' });
+    assert.deepEqual(takeGuarantee(['--retries', '2']), { rest: ['--retries', '2'], guarantee: undefined });
+    assert.throws(() => takeGuarantee(['--guarantee', 'twice']), /at-least-once or exactly-once, got twice/);
+  });
+
+  it('runs both guarantees by default, and only the one --consume-args names', () => {
+    const both = parseSettings(['--quick']);
+    assert.deepEqual(both.guarantees, ['at-least-once', 'exactly-once']);
+    assert.deepEqual(both.latency.map(({ rate, guarantee }) => `${rate} ${guarantee}`), ['1000 at-least-once', '1000 exactly-once', '10000 exactly-once']);
+    assert.equal(both.registryGuarantee, 'exactly-once');
+    const one = parseSettings(['--consume-args=--guarantee at-least-once --retries 2']);
+    assert.deepEqual(one.guarantees, ['at-least-once']);
+    assert.deepEqual(one.consumeArgs, ['--retries', '2']);
+    assert.deepEqual(one.latency.map(({ guarantee }) => guarantee), ['at-least-once']);
+    assert.equal(one.registryGuarantee, 'at-least-once');
+  });
+
+  it('judges each guarantee against kcat -G with its own target, and registry consume against the same guarantee', () => {
+    const settings = parseSettings(['--quick']);
+    const rounds: Rounds = {
+      ordersProduce: [run(100)], ordersProduceEach: [run(80)], kcatProduce: [run(200)],
+      ordersConsume: { 'at-least-once': [run(45, 120)], 'exactly-once': [run(42, 160)] }, kcatConsume: [run(100, 20)],
+      latency: settings.latency.map((each) => [latency(each, each.rate === 10_000 ? 60 : 9)]),
+      retries: {}, registryProduce: [run(95)], registryConsume: [run(40)],
+    };
+    const { targets } = summarise(settings, rounds, CODEC, 58 * settings.orders);
+    assert.deepEqual([targets.consumeAtLeastOnce.figure, targets.consumeAtLeastOnce.pass], [0.45, false]);
+    assert.deepEqual([targets.consumeExactlyOnce.figure, targets.consumeExactlyOnce.pass], [0.42, true]);
+    assert.deepEqual([targets.consumeRssAtLeastOnce.pass, targets.consumeRssExactlyOnce.pass], [true, false]);
+    assert.deepEqual([targets.latencyAtLeastOnce1k.pass, targets.latencyExactlyOnce1k.pass, targets.latencyExactlyOnce10k.pass], [true, true, false]);
+    assert.equal(targets.latencyExactlyOnce10k.bound, 50);
+    // 40 against the exactly-once 42, not the at-least-once 45.
+    assert.equal(targets.registryConsume.figure, 40 / 42);
+  });
+
+  it('says "not measured" for a guarantee left out, not FAIL', () => {
+    const settings = parseSettings(['--quick', '--consume-args=--guarantee exactly-once']);
+    const rounds: Rounds = {
+      ordersProduce: [run(100)], ordersProduceEach: [run(80)], kcatProduce: [run(200)],
+      ordersConsume: { 'at-least-once': [], 'exactly-once': [run(42)] }, kcatConsume: [run(100)],
+      latency: settings.latency.map((each) => [latency(each, 20)]), retries: {}, registryProduce: [], registryConsume: [],
+    };
+    const summary = summarise(settings, rounds, CODEC, 58 * settings.orders);
+    const table = markdown(settings, MACHINE, summary);
+    assert.match(table, /Consume \+ aggregate 100,000 at-least-once, .*≥ 0\.5 × kcat \| not measured \|/);
+    assert.match(table, /Consume \+ aggregate 100,000 exactly-once, .*≥ 0\.4 × kcat \| \*\*PASS\*\* \|/);
+    assert.match(table, /at 1,000\/s for 10 s, exactly-once, .*p99 ≤ 25 ms \| \*\*PASS\*\* \|/);
+  });
+});
