@@ -1,6 +1,7 @@
 import type { SchemaInfo, SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import { untilAborted } from '../abortable.js';
 import { RegistryError, UndecodableError, messageOf } from '../errors.js';
+import { postJson } from './post-json.js';
 import type { RegistrySettings } from './settings.js';
 
 /** The subject of a topic's values under Confluent's TopicNameStrategy. */
@@ -28,15 +29,24 @@ export class SchemaRegistry {
     this.connect().catch(() => undefined);
   }
 
-  /** Registers `schema` (Avro text, as it is) under `subject`; the id is this schema's, an identical one's if it exists. */
+  /**
+   * Registers `schema` (Avro text, as it is) under `subject`; the id is this schema's, an identical one's
+   * if it exists. One POST of our own, as Confluent's client makes it: loading the client was 0.2 s of
+   * CPU at the start of every produce.
+   */
   async register(subject: string, schema: string): Promise<number> {
-    const client = await this.connect();
+    const doing = `registering the schema under subject ${subject}`;
+    let answer: unknown;
     try {
-      return await this.abortable(client.register(subject, { schemaType: 'AVRO', schema }));
+      const url = `${this.settings.url}/subjects/${encodeURIComponent(subject)}/versions?normalize=false`;
+      answer = await this.abortable(postJson(url, { schemaType: 'AVRO', schema }, { userInfo: this.settings.userInfo, timeoutMs: this.timeoutMs, signal: this.stop }));
     } catch (error) {
       if (this.stop?.aborted === true) throw error;
-      throw this.failure(error, `registering the schema under subject ${subject}`);
+      throw this.failure(error, doing);
     }
+    const id = (answer as { id?: unknown } | null)?.id;
+    if (typeof id !== 'number') throw new RegistryError(`${this.at} answered ${doing} with something that is not a schema id; is ${this.settings.url} the registry's API (Apicurio: …/apis/ccompat/v7)?`, false);
+    return id;
   }
 
   /** The schema with this id; UndecodableError when the registry says it does not know it. */

@@ -204,6 +204,31 @@ describe('what the registry answers, classified', () => {
     await assert.rejects(fetchOne(await registryAnswering(t, json(401, { error_code: 401, message: 'Unauthorized' }))), registryError(false, /refused the credentials \(HTTP 401\)/));
   });
 
+  it('registers with one POST: the id, basic auth, and refusals and outages classified as for a fetch', async (t) => {
+    const seen: { path: string | undefined; auth: string | undefined; body: string }[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      request.on('end', () => {
+        seen.push({ path: request.url, auth: request.headers.authorization, body });
+        json(200, { id: 7 })(response);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => server.close());
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/apis/ccompat/v7`;
+    assert.equal(await new SchemaRegistry({ url, userInfo: 'u:p w', secrets: [] }, 2_000).register('t 1-value', ORDER_SCHEMA_TEXT), 7);
+    assert.deepEqual(seen, [{ path: '/apis/ccompat/v7/subjects/t%201-value/versions?normalize=false', auth: `Basic ${Buffer.from('u:p w').toString('base64')}`, body: JSON.stringify({ schemaType: 'AVRO', schema: ORDER_SCHEMA_TEXT }) }]);
+    const registerOne = (at: string, timeoutMs = 2_000) => new SchemaRegistry(settingsOf(at), timeoutMs).register('t-value', ORDER_SCHEMA_TEXT);
+    await assert.rejects(registerOne(await registryAnswering(t, json(409, { error_code: 409, message: 'incompatible' }))), registryError(false, /incompatible with the subject's earlier versions \(HTTP 409\) registering the schema under subject t-value: incompatible/));
+    await assert.rejects(registerOne(await registryAnswering(t, json(401, { error_code: 401, message: 'Unauthorized' }))), registryError(false, /refused the credentials \(HTTP 401\)/));
+    await assert.rejects(registerOne(await registryAnswering(t, json(503, { message: 'down' }))), registryError(true, /did not answer registering .*HTTP 503/));
+    await assert.rejects(registerOne('http://127.0.0.1:9/x'), registryError(true, /ECONNREFUSED/));
+    await assert.rejects(registerOne(await registryAnswering(t, () => {}), 300), registryError(true, /did not answer .*timeout/));
+    await assert.rejects(registerOne(await registryAnswering(t, json(200, { nope: 1 }))), registryError(false, /not a schema id/));
+  });
+
   it('gives up a request in progress at once when stopped', async (t) => {
     const silent = await registryAnswering(t, () => {});
     const stop = new AbortController();
