@@ -38,6 +38,8 @@ export class SchemaRegistry {
     const doing = `registering the schema under subject ${subject}`;
     let answer: unknown;
     try {
+      // Confluent's client (axios) goes through HTTP(S)_PROXY and node:http does not: a proxied registry keeps it.
+      if (proxied(this.settings.url)) return await this.abortable((await this.connect()).register(subject, { schemaType: 'AVRO', schema }));
       const url = `${this.settings.url}/subjects/${encodeURIComponent(subject)}/versions?normalize=false`;
       answer = await this.abortable(postJson(url, { schemaType: 'AVRO', schema }, { userInfo: this.settings.userInfo, timeoutMs: this.timeoutMs, signal: this.stop }));
     } catch (error) {
@@ -123,4 +125,10 @@ function isTransientNetworkError(error: unknown): boolean {
 function statusOf(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
+}
+
+/** An HTTP(S)_PROXY (either case) that axios would use for `url`. */
+export function proxied(url: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const names = url.startsWith('https:') ? ['HTTPS_PROXY', 'https_proxy'] : ['HTTP_PROXY', 'http_proxy'];
+  return names.some((name) => (env[name] ?? '') !== '');
 }

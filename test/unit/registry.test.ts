@@ -6,7 +6,7 @@ import { ORDER_SCHEMA_TEXT, encodeOrder, type Order } from '../../src/avro/codec
 import { RegistryError, UndecodableError, UsageError } from '../../src/errors.js';
 import { MAX_WAIT_MS, RegistryOutage } from '../../src/registry/outage.js';
 import { RegistryDecoder } from '../../src/registry/registry-decoder.js';
-import { SchemaRegistry } from '../../src/registry/schema-registry.js';
+import { SchemaRegistry, proxied } from '../../src/registry/schema-registry.js';
 import { resolveRegistry } from '../../src/registry/settings.js';
 import { bareAvro } from '../../src/registry/value-format.js';
 import { readFrame, schemaIdOf, wireHeader } from '../../src/registry/wire.js';
@@ -247,3 +247,15 @@ describe('the outage', () => {
     await Promise.all(waits);
   });
 });
+
+describe('registering behind a proxy', () => {
+  it('keeps Confluent\'s client (which goes through HTTP(S)_PROXY) when one is set for the URL\'s scheme', () => {
+    assert.equal(proxied('http://registry:8081', {}), false);
+    assert.equal(proxied('http://registry:8081', { HTTP_PROXY: 'http://proxy:3128' }), true);
+    assert.equal(proxied('http://registry:8081', { http_proxy: 'http://proxy:3128' }), true);
+    assert.equal(proxied('http://registry:8081', { HTTPS_PROXY: 'http://proxy:3128' }), false);
+    assert.equal(proxied('https://registry:8081', { HTTPS_PROXY: 'http://proxy:3128' }), true);
+    assert.equal(proxied('https://registry:8081', { HTTP_PROXY: '' }), false);
+  });
+});
+
