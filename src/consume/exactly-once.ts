@@ -19,7 +19,7 @@ const COMMIT_EVERY_MS = 100;
 export const TRANSACTIONAL_ID_PREFIX = 'orders-';
 
 /**
- * Exactly-once: as soon as orders finished (20 ms apart at the least), one transaction takes each
+ * Exactly-once: as soon as orders finished (5 ms apart at the least), one transaction takes each
  * partition's unbroken run of finished orders: their dead letters, a snapshot of each partition's
  * aggregate and the consumed offsets. On assignment
  * the aggregates are restored from the snapshots that match the committed offsets.
@@ -81,13 +81,16 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     try {
       await transactions.run(async (txn) => {
         const letters = batches.flatMap(({ finished }) => finished.flatMap(({ record, result }) => (result.kind === 'dead-letter' ? [deadLetterOf(parts, record, result)] : [])));
-        // The commit waits for every one of these sends.
-        if (letters.length > 0) await txn.send({ topic: options.dlqTopic, messages: letters });
-        await txn.send({
-          topic: options.aggregatesTopic,
-          messages: batches.map(({ snapshot }) => ({ key: snapshotKey(snapshot.group, snapshot.topic, snapshot.partition), value: encodeSnapshot(snapshot) })),
-        });
-        await txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: batches.map(({ snapshot }) => ({ partition: snapshot.partition, offset: String(snapshot.offset + 1) })) }] });
+        // All at once, not one round trip after the other: they are one transaction, and its commit
+        // fails if any of them did.
+        await Promise.all([
+          letters.length > 0 ? txn.send({ topic: options.dlqTopic, messages: letters }) : undefined,
+          txn.send({
+            topic: options.aggregatesTopic,
+            messages: batches.map(({ snapshot }) => ({ key: snapshotKey(snapshot.group, snapshot.topic, snapshot.partition), value: encodeSnapshot(snapshot) })),
+          }),
+          txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: batches.map(({ snapshot }) => ({ partition: snapshot.partition, offset: String(snapshot.offset + 1) })) }] }),
+        ]);
       });
     } catch (error) {
       // A refused principal stays refused: stop with the reason instead of aborting for ever.
