@@ -44,7 +44,7 @@ export function expectation(orders: Record<string, unknown>[], seed: number): Ex
 
 export async function statsOf(n: Names, broker?: string): Promise<{ total_price: number; count: number }> {
   const run = await runOrders(['stats', '--group', n.group, '--topic', n.topic, '--aggregates-topic', n.aggregates, '--json', ...(broker === undefined ? [] : ['--broker', broker])]);
-  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.code, 0, `stats exited with ${run.code ?? run.signal} after ${Math.round(run.elapsedMs)} ms: ${run.stderr}`);
   const [stats] = jsonLines(run.stdout);
   return { total_price: Number(stats?.total_price), count: Number(stats?.count) };
 }
