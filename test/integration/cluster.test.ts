@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, beforeEach, describe, it } from 'node:test';
@@ -147,6 +150,26 @@ async function preferredLeaders(): Promise<void> {
   await cluster('tool', 'org.apache.kafka.tools.LeaderElectionCommand', '--bootstrap-server', BROKERS ?? '', '--election-type', 'PREFERRED', '--all-topic-partitions').catch(() => '');
 }
 
+/**
+ * Makes `node` the preferred (first) replica of one partition of __consumer_offsets where it is none:
+ * created while `node` was fenced (say just restarted), the topic lists it last everywhere, and no
+ * preferred election can then make it lead. The same replicas in another order: nothing moves.
+ */
+async function preferNode(node: string, partitions: { partitionId: number; replicas: number[] }[]): Promise<void> {
+  if (partitions.length === 0 || partitions.some((p) => String(p.replicas[0]) === node)) return;
+  const [first] = partitions;
+  if (first === undefined) return;
+  const replicas = [Number(node), ...first.replicas.filter((replica) => String(replica) !== node)];
+  const dir = mkdtempSync(join(tmpdir(), 'orders-reassign-'));
+  try {
+    const file = join(dir, 'reassign.json');
+    writeFileSync(file, JSON.stringify({ version: 1, partitions: [{ topic: '__consumer_offsets', partition: first.partitionId, replicas }] }));
+    await cluster('tool', 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand', '--bootstrap-server', BROKERS ?? '', '--reassignment-json-file', file, '--execute').catch(() => '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A group name starting with `prefix` whose group coordinator is `node`, once `node` leads a partition of __consumer_offsets. */
 async function groupCoordinatedBy(node: string, prefix: string): Promise<string> {
   const admin = kafka.admin();
@@ -157,8 +180,11 @@ async function groupCoordinatedBy(node: string, prefix: string): Promise<string>
     // controller's own rebalance usually does it within seconds, but once left node 1 without any for 60 s.
     let tries = 0;
     await eventually(async () => {
-      if (tries++ % 20 === 0) await preferredLeaders();
       const [offsets] = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+      if (tries++ % 20 === 0) {
+        await preferNode(node, offsets?.partitions ?? []);
+        await preferredLeaders();
+      }
       const leaders = new Map((offsets?.partitions ?? []).map((p) => [p.partitionId, String(p.leader)]));
       for (let i = 0; i < 1_000 && found === undefined; i++) {
         if (leaders.get(javaHashAbs(`${prefix}-${i}`) % leaders.size) === node) found = `${prefix}-${i}`;
