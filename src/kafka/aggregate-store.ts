@@ -74,7 +74,9 @@ export async function restoreAggregates(
     }
     if (deadline.signal.aborted) throw new BrokerError(`reading ${aggregatesTopic} to restore the aggregates of ${source.topic} stopped moving for ${session.timeoutMs} ms`);
     // Only snapshots behind their offsets can still come: read again while an open transaction may hold them back.
-    const heldBack = gaps.every(([, , behind]) => behind) && performance.now() < heldBackUntil;
+    // A partition with no snapshot at all may be held back too, if the open transaction began before its first.
+    const heldBack = performance.now() < heldBackUntil
+      && (gaps.every(([, , behind]) => behind) || await session.transactionOpenOn(aggregatesTopic));
     if (heldBack && read === 2) {
       session.logger.warn(`the newest aggregates of ${source.topic} (${gaps.map(([partition, detail]) => `partition ${partition}: ${detail}`).join('; ')}) are not readable yet: a transaction still open (of a consumer that died?) holds them back until Kafka aborts it; reading ${aggregatesTopic} again`);
     }

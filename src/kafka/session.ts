@@ -335,6 +335,14 @@ export class KafkaSession {
     return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));
   }
 
+  /** Whether a transaction is open on some partition of `topic`: what it wrote holds back every later record (LSO < high watermark). */
+  async transactionOpenOn(topic: string): Promise<boolean> {
+    const [committed, written] = await Promise.all([IsolationLevel.READ_COMMITTED, IsolationLevel.READ_UNCOMMITTED].map((isolationLevel) =>
+      this.adminRequest(`reading the offsets of ${topic}`, (admin, attemptMs) => admin.fetchTopicOffsets(topic, { timeout: attemptMs, isolationLevel }), { operation: 'DESCRIBE', resource: `topic ${topic}` })));
+    const ends = new Map((written ?? []).map((entry) => [entry.partition, Number(entry.high)]));
+    return (committed ?? []).some((entry) => Number(entry.high) < (ends.get(entry.partition) ?? 0));
+  }
+
   /**
    * Runs one start-up step: not at all once Ctrl-C came, asked again after each transient failure (a
    * coordinator or leader moving off a dead broker), and rejected with a BrokerError naming what did not
