@@ -39,18 +39,14 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
   };
 
   const dispatch = new Dispatch<true>(parts, (record, outcome, lease) => {
+    const done = (): true => {
+      tally.record(record, outcome, totals.total());
+      return true;
+    };
     // Revoked meanwhile (even if assigned back): its owner reads the record again.
     if (totals.aggregateOf(lease) === undefined) return undefined;
-    if (outcome.kind === 'dead-letter') {
-      return sendDeadLetter(record, outcome).then((sent) => {
-        if (!sent) return undefined;
-        tally.record(record, outcome, totals.total());
-        return true as const;
-      });
-    }
-    if (!totals.fold(lease, outcome.order.price)) return undefined;
-    tally.record(record, outcome, totals.total());
-    return true;
+    if (outcome.kind === 'dead-letter') return sendDeadLetter(record, outcome).then((sent) => (sent ? done() : undefined));
+    return totals.fold(lease, outcome.order.price) ? done() : undefined;
   });
 
   const commitFinished = async (partitions?: number[]): Promise<void> => {

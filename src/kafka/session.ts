@@ -329,18 +329,16 @@ export class KafkaSession {
     return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, committedOffset(p.offset)] as [number, number])));
   }
 
-  /** Log start and high watermark of every partition of `topic`. */
-  async topicOffsets(topic: string): Promise<Map<number, LogRange>> {
-    const offsets = await this.adminRequest(`reading the offsets of ${topic}`, (admin, attemptMs) => admin.fetchTopicOffsets(topic, { timeout: attemptMs, isolationLevel: IsolationLevel.READ_UNCOMMITTED }), { operation: 'DESCRIBE', resource: `topic ${topic}` });
+  /** Log start and high watermark of every partition of `topic`; read_committed, the end is the last stable offset instead. */
+  async topicOffsets(topic: string, isolationLevel = IsolationLevel.READ_UNCOMMITTED): Promise<Map<number, LogRange>> {
+    const offsets = await this.adminRequest(`reading the offsets of ${topic}`, (admin, attemptMs) => admin.fetchTopicOffsets(topic, { timeout: attemptMs, isolationLevel }), { operation: 'DESCRIBE', resource: `topic ${topic}` });
     return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));
   }
 
   /** Whether a transaction is open on some partition of `topic`: what it wrote holds back every later record (LSO < high watermark). */
   async transactionOpenOn(topic: string): Promise<boolean> {
-    const [committed, written] = await Promise.all([IsolationLevel.READ_COMMITTED, IsolationLevel.READ_UNCOMMITTED].map((isolationLevel) =>
-      this.adminRequest(`reading the offsets of ${topic}`, (admin, attemptMs) => admin.fetchTopicOffsets(topic, { timeout: attemptMs, isolationLevel }), { operation: 'DESCRIBE', resource: `topic ${topic}` })));
-    const ends = new Map((written ?? []).map((entry) => [entry.partition, Number(entry.high)]));
-    return (committed ?? []).some((entry) => Number(entry.high) < (ends.get(entry.partition) ?? 0));
+    const [stable, written] = await Promise.all([this.topicOffsets(topic, IsolationLevel.READ_COMMITTED), this.topicOffsets(topic)]);
+    return [...stable].some(([partition, { high }]) => high < (written.get(partition)?.high ?? 0));
   }
 
   /**

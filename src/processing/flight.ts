@@ -85,9 +85,9 @@ export class PartitionFlight<T> {
   // Offset after the last record taken (committed); -1 before any.
   private committed = -1;
 
-  /** A record was read (finished already when `result` is given); offsets arrive in increasing order. */
-  add(offset: number, result?: T): void {
-    this.records.push({ offset, result });
+  /** A record was read; offsets arrive in increasing order. */
+  add(offset: number): void {
+    this.records.push({ offset, result: undefined });
   }
 
   finish(offset: number, result: T): void {

@@ -74,9 +74,10 @@ describe('orders in flight', () => {
     assert.equal(flight.committable(), 20_001, 'taking from an empty flight moves nothing');
   });
 
-  it('takes a record added already finished like one finished later', () => {
+  it('finishes the record just read (the last) as it finishes any other', () => {
     const flight = new PartitionFlight<string>();
-    flight.add(4, 'done at once');
+    flight.add(4);
+    flight.finish(4, 'done at once');
     flight.add(5);
     assert.deepEqual(flight.finishedPrefix(), [{ offset: 4, result: 'done at once' }]);
   });
