@@ -18,10 +18,14 @@ export type LibraryListener = (message: string) => void;
 // Served from the main thread, not librdkafka's background thread: a report is then handed to the
 // binding before flush() returns (flush polls too), which settle() relies on.
 const POLL_INTERVAL_MS = 10;
-// How often librdkafka reports how many messages it holds.
-const STATISTICS_MS = 1_000;
+// How often librdkafka reports how many messages it holds and its producer id state; connect() waits on the latter.
+const STATISTICS_MS = 100;
 // How often connect() asks again for the leaders of a topic just created.
 const LEADER_WAIT_MS = 100;
+// How often connect() asks for metadata while the producer id is pending: each answer makes librdkafka ask for it.
+const PID_NUDGE_MS = 25;
+// The idempotence states (librdkafka's eos.idemp_state) of a producer still getting its producer id.
+const PID_PENDING = new Set(['RequestPID', 'WaitTransport', 'WaitPID']);
 
 /**
  * The node-rdkafka-compatible producer of @confluentinc/kafka-javascript: produce() queues a copy of
@@ -38,6 +42,8 @@ export class NativeProducer {
   // Messages librdkafka still holds (queued or awaiting acks), and when that last went down or to zero.
   private held = 0;
   private movedAt = performance.now();
+  // librdkafka's eos.idemp_state at its last statistics; undefined before the first.
+  private idempotence: string | undefined;
 
   constructor(config: ProducerGlobalConfig, topic: string, timeoutMs: number, reports: Reports, onDelivery: DeliveryListener, onLibrary: LibraryListener) {
     this.topic = topic;
@@ -55,7 +61,8 @@ export class NativeProducer {
       onDelivery(error ?? null, report);
     });
     this.client.on('event.stats', (event: { message?: unknown }) => {
-      const held = messagesHeld(event.message);
+      const { held, idempotence } = statistics(event.message);
+      this.idempotence = idempotence ?? this.idempotence;
       if (held === undefined) return;
       if (held === 0 || held < this.held) this.movedAt = performance.now();
       this.held = held;
@@ -66,12 +73,14 @@ export class NativeProducer {
 
   /**
    * Connects, then waits (at most half the timeout) until the broker's metadata has a leader for
-   * every partition of the topic; rejects with librdkafka's error.
+   * every partition of the topic and the producer has its producer id; rejects with librdkafka's error.
    */
   async connect(): Promise<void> {
     let metadata = await new Promise<Metadata>((resolve, reject) => {
       this.client.connect({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
     });
+    // Polling serves the statistics the wait below reads, as well as delivery reports.
+    this.poller = setInterval(() => this.client.poll(), POLL_INTERVAL_MS).unref();
     // A topic just created may be missing from a broker's metadata for a moment; librdkafka forgets
     // the sequence numbers of partitions that vanish, and the broker then drops resent messages as
     // duplicates (confluentinc/librdkafka#3712), so nothing is produced before every leader is known.
@@ -80,11 +89,20 @@ export class NativeProducer {
     const until = performance.now() + this.timeoutMs / 2;
     while (!hasLeaders(metadata, this.topic) && performance.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, LEADER_WAIT_MS));
-      metadata = await new Promise<Metadata>((resolve, reject) => {
-        this.client.getMetadata({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
-      });
+      metadata = await this.metadata();
     }
-    this.poller = setInterval(() => this.client.poll(), POLL_INTERVAL_MS).unref();
+    // Orders queued before the producer id wait for it: librdkafka asks for one when a metadata answer
+    // comes from a broker that is up, else only every 500 ms, and the first orders then arrive late.
+    while ((this.idempotence === undefined || PID_PENDING.has(this.idempotence)) && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, PID_NUDGE_MS));
+      await this.metadata();
+    }
+  }
+
+  private metadata(): Promise<Metadata> {
+    return new Promise<Metadata>((resolve, reject) => {
+      this.client.getMetadata({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
+    });
   }
 
   /** Queues one message (librdkafka copies key and value); false when its queue is full: wait, then try again. */
@@ -101,6 +119,11 @@ export class NativeProducer {
   /** How long librdkafka has held messages without any being acknowledged or failed (0 when it holds none). */
   quietMs(): number {
     return this.held === 0 ? 0 : performance.now() - this.movedAt;
+  }
+
+  /** librdkafka's eos.idemp_state at its last statistics: 'Assigned' once the producer id is there. */
+  get idempotenceState(): string | undefined {
+    return this.idempotence;
   }
 
   /** Messages librdkafka held at its last statistics: queued, in flight or awaiting acknowledgement. */
@@ -152,12 +175,19 @@ function hasLeaders(metadata: Metadata, topic: string): boolean {
   return partitions.length > 0 && partitions.every((partition) => partition.leader >= 0);
 }
 
-// The statistics' msg_cnt: messages in librdkafka's queues, sent but unacknowledged included.
-function messagesHeld(json: unknown): number | undefined {
+/**
+ * From librdkafka's statistics: msg_cnt, the messages in its queues (sent but unacknowledged included),
+ * and eos.idemp_state, how far the producer is in getting its producer id.
+ */
+export function statistics(json: unknown): { held?: number; idempotence?: string } {
   try {
-    const count = (JSON.parse(String(json)) as { msg_cnt?: unknown }).msg_cnt;
-    return typeof count === 'number' ? count : undefined;
+    const { msg_cnt: held, eos } = JSON.parse(String(json)) as { msg_cnt?: unknown; eos?: { idemp_state?: unknown } };
+    const idempotence = eos?.idemp_state;
+    return {
+      ...(typeof held === 'number' ? { held } : {}),
+      ...(typeof idempotence === 'string' ? { idempotence } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
