@@ -43,7 +43,7 @@ export class Dispatch<T> {
 
   /** Called when a record finished; exactly-once commits soon after. */
   onFinished: () => void = () => {};
-  /** Called when reading waits for a commit to make room. */
+  /** Called when reading waits for a commit to make room, and again whenever a commit could now make some. */
   onFull: () => void = () => {};
 
   /**
@@ -206,7 +206,9 @@ export class Dispatch<T> {
 
   private done(state: PartitionState<T>, record: SourceRecord, result: T | undefined): boolean {
     if (result === undefined) return false;
-    state.flight.finish(Number(record.offset), { record, result });
+    const frontGrew = state.flight.finish(Number(record.offset), { record, result });
+    // Reading waits for room and a commit can now make some: ask now, not at the next tick (1 s at least once).
+    if (frontGrew && this.roomFreed !== undefined) this.onFull();
     this.onFinished();
     return true;
   }

@@ -82,6 +82,8 @@ export class PartitionFlight<T> {
   // take moves `head` instead of splicing (both were linear in what is held, and it can be many).
   private records: { offset: number; result: T | undefined }[] = [];
   private head = 0;
+  // Index of the first record not finished: the finished run at the front ends there.
+  private open = 0;
   // Offset after the last record taken (committed); -1 before any.
   private committed = -1;
 
@@ -90,26 +92,32 @@ export class PartitionFlight<T> {
     this.records.push({ offset, result: undefined });
   }
 
-  finish(offset: number, result: T): void {
+  /** Records `offset` finished; true when that lengthened the finished run at the front (what a commit can take). */
+  finish(offset: number, result: T): boolean {
+    const index = this.indexOf(offset);
+    const entry = index === undefined ? undefined : this.records[index];
+    if (index === undefined || entry === undefined) return false;
+    entry.result = result;
+    if (index !== this.open) return false;
+    while (this.records[this.open]?.result !== undefined) this.open++;
+    return true;
+  }
+
+  private indexOf(offset: number): number | undefined {
     // Most records finish as soon as they are read: the last one.
-    const last = this.records[this.records.length - 1];
-    if (last?.offset === offset) {
-      last.result = result;
-      return;
-    }
+    const last = this.records.length - 1;
+    if (this.records[last]?.offset === offset) return last;
     let low = this.head;
-    let high = this.records.length - 1;
+    let high = last;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       const entry = this.records[middle];
-      if (entry === undefined) return;
-      if (entry.offset === offset) {
-        entry.result = result;
-        return;
-      }
+      if (entry === undefined) return undefined;
+      if (entry.offset === offset) return middle;
       if (entry.offset < offset) low = middle + 1;
       else high = middle - 1;
     }
+    return undefined;
   }
 
   /** The finished records at the front, oldest first, without taking them. */
@@ -128,10 +136,12 @@ export class PartitionFlight<T> {
     const last = this.records[Math.min(this.head + count, this.records.length) - 1];
     if (count <= 0 || last === undefined) return;
     this.head = Math.min(this.head + count, this.records.length);
+    this.open = Math.max(this.open, this.head);
     this.committed = last.offset + 1;
     // Drop the taken entries once they are the larger part: each is copied a bounded number of times.
     if (this.head > 1_024 && this.head * 2 > this.records.length) {
       this.records = this.records.slice(this.head);
+      this.open -= this.head;
       this.head = 0;
     }
   }

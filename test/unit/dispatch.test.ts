@@ -30,23 +30,49 @@ function records(count: number): SourceRecord[] {
   return Array.from({ length: count }, (_, offset) => ({ topic: 'orders', partition: 0, offset: String(offset), timestamp: '0', key: Buffer.from(`k${offset}`), value, headers: {} }));
 }
 
+// Reads `count` records in the background: how many were taken in once the reader returns, and how often it asked for a commit.
+function reading(dispatch: Dispatch<Outcome>, count: number): { accepted: number | undefined; full: number } {
+  const seen: { accepted: number | undefined; full: number } = { accepted: undefined, full: 0 };
+  dispatch.onFull = () => { seen.full++; };
+  void dispatch.accept(records(count)).then((accepted) => { seen.accepted = accepted; });
+  return seen;
+}
+
 describe('dispatching records', () => {
   it('holds at most 20,000 records read and not committed: reading waits for a commit, then goes on', async () => {
     const parts = partsFor(new AbortController().signal);
     const dispatch = new Dispatch<Outcome>(parts, (_record, outcome) => outcome);
-    let full = 0;
-    dispatch.onFull = () => { full++; };
-    let accepted: number | undefined;
-    void dispatch.accept(records(20_005)).then((count) => { accepted = count; });
+    const read = reading(dispatch, 20_005);
     await tick();
-    assert.equal(accepted, undefined, 'the reader waits');
-    assert.ok(full > 0, 'and asks for a commit');
+    assert.equal(read.accepted, undefined, 'the reader waits');
+    assert.ok(read.full > 0, 'and asks for a commit');
     const finished = dispatch.finished().get(0);
     assert.equal(finished?.finished.length, 20_000);
     dispatch.committed(0, finished.lease, 20_000);
     await tick();
-    assert.equal(accepted, 20_005);
+    assert.equal(read.accepted, 20_005);
     assert.deepEqual(dispatch.finished().get(0)?.finished.map(({ record }) => record.offset), ['20000', '20001', '20002', '20003', '20004']);
+  });
+
+  it('asks again for a commit when the record that blocked the front finishes while reading waits', async () => {
+    const parts = partsFor(new AbortController().signal);
+    let finishFirst = (): void => {};
+    const first = new Promise<Outcome | undefined>((resolve) => { finishFirst = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
+    // Offset 0 is slow (say a retry backing off): nothing behind it may be committed yet.
+    const dispatch = new Dispatch<Outcome>(parts, (record, outcome) => (record.offset === '0' ? first : outcome));
+    const read = reading(dispatch, 20_001);
+    await tick();
+    assert.equal(read.accepted, undefined, 'the reader waits for room');
+    assert.equal(read.full, 1);
+    assert.equal(dispatch.finished().get(0), undefined, 'a commit could make no room yet');
+    finishFirst();
+    await tick();
+    assert.equal(read.full, 2, 'now a commit can: it is asked for at once, not at the next tick');
+    const finished = dispatch.finished().get(0);
+    assert.equal(finished?.finished.length, 20_000);
+    dispatch.committed(0, finished.lease, 20_000);
+    await tick();
+    assert.equal(read.accepted, 20_001);
   });
 
   it('lets a reader waiting for room go at Ctrl-C, taking nothing more', async () => {

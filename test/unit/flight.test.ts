@@ -23,6 +23,22 @@ describe('orders in flight', () => {
     assert.equal(flight.committable(), 14);
   });
 
+  it('says when a finish lengthens the finished run at the front, also after the taken records are dropped', () => {
+    const flight = new PartitionFlight<number>();
+    for (let offset = 0; offset < 3_000; offset++) flight.add(offset);
+    assert.equal(flight.finish(1, 1), false, '0 is still in flight');
+    assert.equal(flight.finish(0, 0), true, 'the front run is now 0 and 1');
+    assert.equal(flight.finish(3, 3), false);
+    assert.equal(flight.finish(2, 2), true, 'the front run reaches 3');
+    for (let offset = 4; offset < 2_000; offset++) assert.equal(flight.finish(offset, offset), true);
+    // 2,000 taken of 3,000: the taken entries are dropped and the indexes move.
+    flight.take(2_000);
+    assert.equal(flight.finish(2_001, 2_001), false, '2,000 is still in flight');
+    assert.equal(flight.finish(2_000, 2_000), true);
+    assert.deepEqual(flight.finishedPrefix().map((entry) => entry.offset), [2_000, 2_001]);
+    assert.equal(flight.finish(5_000, 5_000), false, 'no such record');
+  });
+
   it('takes only what was committed: a failed commit leaves the records in flight', () => {
     const flight = new PartitionFlight<string>();
     flight.add(0);
