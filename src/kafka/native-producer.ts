@@ -22,7 +22,7 @@ const POLL_INTERVAL_MS = 10;
 const STATISTICS_MS = 100;
 // How often connect() asks again for the leaders of a topic just created.
 const LEADER_WAIT_MS = 100;
-// How often connect() asks for metadata while the producer id is pending: each answer makes librdkafka ask for it.
+// How often connect() asks for metadata while librdkafka still has to ask for a producer id (an answer prompts it).
 const PID_NUDGE_MS = 25;
 // The idempotence states (librdkafka's eos.idemp_state) of a producer still getting its producer id.
 const PID_PENDING = new Set(['RequestPID', 'WaitTransport', 'WaitPID']);
@@ -91,17 +91,23 @@ export class NativeProducer {
       await new Promise((resolve) => setTimeout(resolve, LEADER_WAIT_MS));
       metadata = await this.metadata();
     }
-    // Orders queued before the producer id wait for it: librdkafka asks for one when a metadata answer
-    // comes from a broker that is up, else only every 500 ms, and the first orders then arrive late.
-    while ((this.idempotence === undefined || PID_PENDING.has(this.idempotence)) && performance.now() < until) {
+    // Orders queued before the producer id wait for it: librdkafka asks for one on a metadata answer from
+    // a broker that is up, else every 500 ms. Best effort: a failed nudge or no statistics does not stop us.
+    const statisticsBy = performance.now() + 3 * STATISTICS_MS;
+    while (this.awaitingProducerId(statisticsBy) && performance.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, PID_NUDGE_MS));
-      await this.metadata();
+      await this.metadata(Math.max(1, until - performance.now())).catch(() => undefined);
     }
   }
 
-  private metadata(): Promise<Metadata> {
+  // librdkafka puts eos in its statistics only for an idempotent producer: none by `statisticsBy`, none to wait for.
+  private awaitingProducerId(statisticsBy: number): boolean {
+    return this.idempotence === undefined ? performance.now() < statisticsBy : PID_PENDING.has(this.idempotence);
+  }
+
+  private metadata(timeoutMs = this.timeoutMs): Promise<Metadata> {
     return new Promise<Metadata>((resolve, reject) => {
-      this.client.getMetadata({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
+      this.client.getMetadata({ topic: this.topic, timeout: timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
     });
   }
 
