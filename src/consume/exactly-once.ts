@@ -81,15 +81,16 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     try {
       await transactions.run(async (txn) => {
         const letters = batches.flatMap(({ finished }) => finished.flatMap(({ record, result }) => (result.kind === 'dead-letter' ? [deadLetterOf(parts, record, result)] : [])));
-        // All at once, not one round trip after the other: they are one transaction, and its commit
-        // fails if any of them did.
+        // The offsets first: while the coordinator still ends the previous transaction it answers
+        // CONCURRENT_TRANSACTIONS, which librdkafka retries after retry.backoff.ms for offsets but after a
+        // fixed 20 ms for the partitions a send adds. Then the sends at once; the commit fails if any did.
+        await txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: batches.map(({ snapshot }) => ({ partition: snapshot.partition, offset: String(snapshot.offset + 1) })) }] });
         await Promise.all([
           letters.length > 0 ? txn.send({ topic: options.dlqTopic, messages: letters }) : undefined,
           txn.send({
             topic: options.aggregatesTopic,
             messages: batches.map(({ snapshot }) => ({ key: snapshotKey(snapshot.group, snapshot.topic, snapshot.partition), value: encodeSnapshot(snapshot) })),
           }),
-          txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: batches.map(({ snapshot }) => ({ partition: snapshot.partition, offset: String(snapshot.offset + 1) })) }] }),
         ]);
       });
     } catch (error) {

@@ -172,9 +172,9 @@ export class KafkaSession {
     return this.track(this.kafka.producer({
       kafkaJS: { transactionalId, idempotent: true, acks: -1, transactionTimeout: transactionTimeoutMs },
       ...PRODUCER_TUNING,
-      // The broker answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are written;
-      // librdkafka's default 100 ms wait before asking again would be most of each commit.
-      'retry.backoff.ms': 5,
+      // The broker answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are written, a few
+      // ms; librdkafka's default 100 ms first wait would be most of each commit (retries still back off exponentially).
+      'retry.backoff.ms': 1,
       // An idle connection closed is a broker state change, the only thing that wakes librdkafka's
       // coordinator look-up once its cached group coordinator died (confluentinc/librdkafka#5511):
       // a send_offsets_to_transaction stuck on it then ends within this time.
