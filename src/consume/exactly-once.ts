@@ -19,7 +19,7 @@ const COMMIT_EVERY_MS = 100;
 export const TRANSACTIONAL_ID_PREFIX = 'orders-';
 
 /**
- * Exactly-once: as soon as orders finished (5 ms apart at the least), one transaction takes each
+ * Exactly-once: as soon as orders finished (1 ms apart at the least), one transaction takes each
  * partition's unbroken run of finished orders: their dead letters, a snapshot of each partition's
  * aggregate and the consumed offsets. On assignment
  * the aggregates are restored from the snapshots that match the committed offsets.
