@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { DeliveryReport, LibrdKafkaError, Metadata, Producer, ProducerGlobalConfig } from '@confluentinc/kafka-javascript';
 
@@ -88,14 +89,14 @@ export class NativeProducer {
     // and its sends then fail with the broker's reason.
     const until = performance.now() + this.timeoutMs / 2;
     while (!hasLeaders(metadata, this.topic) && performance.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, LEADER_WAIT_MS));
+      await sleep(LEADER_WAIT_MS);
       metadata = await this.metadata();
     }
     // Orders queued before the producer id wait for it: librdkafka asks for one on a metadata answer from
     // a broker that is up, else every 500 ms. Best effort: a failed nudge or no statistics does not stop us.
     const statisticsBy = performance.now() + 3 * STATISTICS_MS;
     while (this.awaitingProducerId(statisticsBy) && performance.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, PID_NUDGE_MS));
+      await sleep(PID_NUDGE_MS);
       await this.metadata(Math.max(1, until - performance.now())).catch(() => undefined);
     }
   }

@@ -123,10 +123,10 @@ export class PartitionFlight<T> {
   /** The finished records at the front, oldest first, without taking them. */
   finishedPrefix(): { offset: number; result: T }[] {
     const prefix: { offset: number; result: T }[] = [];
-    for (let index = this.head; index < this.records.length; index++) {
+    // `open` already marks where the finished run ends.
+    for (let index = this.head; index < this.open; index++) {
       const record = this.records[index];
-      if (record?.result === undefined) break;
-      prefix.push({ offset: record.offset, result: record.result });
+      if (record?.result !== undefined) prefix.push({ offset: record.offset, result: record.result });
     }
     return prefix;
   }
