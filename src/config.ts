@@ -2,7 +2,6 @@ import { randomInt } from 'node:crypto';
 import { UsageError } from './errors.js';
 import { checkProperties, parseProperty, readPropertiesFile, type Properties } from './kafka/properties.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from './processing/dlq.js';
-import { worstCaseBackoffMs } from './processing/retry.js';
 import { resolveRegistry, type RegistrySettings } from './registry/settings.js';
 
 /** A flag as commander hands it over: a string, a boolean for a switch, a list for a repeatable flag. */
@@ -29,12 +28,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const MAX_SEED = 2 ** 32 - 1;
-// Kafka's transaction.max.timeout.ms default: a transaction open longer is refused by the broker.
-export const BROKER_MAX_TRANSACTION_MS = 900_000;
 // The longest one retry may wait; the doubling stops here.
 export const MAX_BACKOFF_MS = 30_000;
-// Slack for one commit's work, on top of one order's worst retries, in the transaction timeout.
-export const BATCH_BUDGET_MS = 1_000;
 
 const nameOf = (syntax: string): string => syntax.split(' ')[0] ?? syntax;
 
@@ -236,15 +231,7 @@ export function parseProduceOptions(raw: RawFlags, env: Env): ProduceOptions {
 }
 
 export function parseConsumeOptions(raw: RawFlags, env: Env): ConsumeOptions {
-  const options = parseFlags(consumeFlags, raw, env);
-  if (options.guarantee === 'exactly-once') {
-    // One order's retries run inside its batch's transaction, which the broker keeps open at most 15 minutes.
-    const transactionMs = transactionTimeoutMs(options);
-    if (transactionMs > BROKER_MAX_TRANSACTION_MS) {
-      throw new UsageError(`--retries ${options.retries} with --backoff-ms ${options.backoffMs} can keep one order retrying for ${Math.round(worstCaseBackoffMs(retryPolicyOf(options)) / 1000)} s, longer than an exactly-once transaction may stay open (${BROKER_MAX_TRANSACTION_MS / 1000} s); lower --retries or --backoff-ms, or use --guarantee at-least-once`);
-    }
-  }
-  return options;
+  return parseFlags(consumeFlags, raw, env);
 }
 
 export function parseDlqTailOptions(raw: RawFlags, env: Env): DlqTailOptions {
@@ -263,10 +250,6 @@ export function retryPolicyOf(options: Pick<ConsumeOptions, 'retries' | 'backoff
   return { retries: options.retries, backoffMs: options.backoffMs, maxBackoffMs: MAX_BACKOFF_MS };
 }
 
-/** How long an exactly-once transaction may stay open: a batch's budget, one order's worst retries, one broker round. */
-export function transactionTimeoutMs(options: Pick<ConsumeOptions, 'retries' | 'backoffMs' | 'timeoutMs'>): number {
-  return BATCH_BUDGET_MS + worstCaseBackoffMs(retryPolicyOf(options)) + options.timeoutMs;
-}
 
 export function parseLogLevel(env: Env): LogLevel {
   const value = env.LOG_LEVEL ?? 'info';

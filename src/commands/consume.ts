@@ -38,6 +38,7 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, ev
     topic: options.topic,
     group: options.group,
     consumer: mode.consumer,
+    rebalance: mode.rebalance,
     commit: false,
     exitAtEnd: options.exitAtEnd,
     done,

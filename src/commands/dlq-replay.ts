@@ -1,7 +1,7 @@
 import type { DlqReplayOptions } from '../config.js';
 import { DeliveryError, messageOf } from '../errors.js';
 import { authorizationFailure } from '../kafka/failures.js';
-import { DLQ_QUIET_END_MS, readTopic, type BatchHandler } from '../kafka/reader.js';
+import { readTopic, type BatchHandler } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { readDeadLetter, replayCount, replayOf } from '../processing/dlq.js';
@@ -100,7 +100,7 @@ export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession
     return handled;
   };
 
-  await readTopic(session, { topic: options.dlqTopic, group: options.group, consumer, commit: !options.dryRun, exitAtEnd: true, quietEndMs: DLQ_QUIET_END_MS, until: stop.signal }, replayBatch);
+  await readTopic(session, { topic: options.dlqTopic, group: options.group, consumer, commit: !options.dryRun, exitAtEnd: true, until: stop.signal }, replayBatch);
   if (failure !== undefined) throw failure;
   return summary;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Order, OrderDecoder } from '../avro/codec.js';
 import type { DlqTailOptions } from '../config.js';
 import { UndecodableError } from '../errors.js';
-import { DLQ_QUIET_END_MS, oneByOne, readTopic } from '../kafka/reader.js';
+import { oneByOne, readTopic } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { readDeadLetter, type DeadLetterInfo } from '../processing/dlq.js';
@@ -54,7 +54,7 @@ export async function dlqTail(options: DlqTailOptions, session: KafkaSession, ev
     events.deadLetter(view);
     summary.shown++;
   };
-  await readTopic(session, { topic: options.dlqTopic, group, consumer, commit: false, exitAtEnd: options.exitAtEnd, quietEndMs: DLQ_QUIET_END_MS }, oneByOne(show));
+  await readTopic(session, { topic: options.dlqTopic, group, consumer, commit: false, exitAtEnd: options.exitAtEnd }, oneByOne(show));
   return summary;
 }
 

@@ -53,8 +53,8 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     const finished = [...dispatch.finished(partitions)];
     if (finished.length === 0) return;
     tally.flush();
-    await consumer.commitOffsets(finished.map(([partition, { finished: records }]) =>
-      ({ topic: options.topic, partition, offset: String(Number(records[records.length - 1]?.record.offset) + 1) })));
+    await consumer.commit(finished.map(([partition, { finished: records }]) =>
+      ({ topic: options.topic, partition, offset: Number(records[records.length - 1]?.record.offset) + 1 })));
     for (const [partition, { lease, finished: records }] of finished) {
       dispatch.committed(partition, lease, records.length);
       parts.done.report(partition, Number(records[records.length - 1]?.record.offset));

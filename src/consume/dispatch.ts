@@ -1,4 +1,4 @@
-import { messageOf, OrdersError } from '../errors.js';
+import { InternalError, messageOf, OrdersError } from '../errors.js';
 import type { SourceRecord } from '../kafka/record.js';
 import { PartitionFlight } from '../processing/flight.js';
 import type { Lease } from '../processing/partition-totals.js';
@@ -39,6 +39,8 @@ export class Dispatch<T> {
   private readonly holdAtMost: number;
   // Records in the flights of owned partitions: read, not committed yet.
   private held = 0;
+  // Partitions whose revoke began, with the lease generation then: no record under such a lease is taken in.
+  private readonly closed = new Map<number, number>();
   private roomFreed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   /** Called when a record finished; exactly-once commits soon after. */
@@ -70,11 +72,16 @@ export class Dispatch<T> {
       }
       const state = this.stateOf(record.partition);
       if (state === undefined || this.parts.stop.aborted) break;
-      if (!this.parts.gate.tryAcquire()) await this.parts.gate.acquire();
-      state.flight.add(Number(record.offset));
-      this.held++;
-      this.begin(state, record);
       accepted++;
+      // A record read again (a seek, a re-delivery) is in the flight already: taking it twice would corrupt it.
+      if (!state.flight.add(Number(record.offset))) continue;
+      this.held++;
+      // No key is running in this partition (the common case): no key to make, nothing to wait for.
+      const key = state.chains.size === 0 ? undefined : orderingKey(record);
+      const after = key === undefined ? undefined : state.chains.get(key);
+      // A slot of --max-in-flight is taken when the record starts: records waiting for their key hold none.
+      if (after === undefined && !this.parts.gate.tryAcquire()) await this.parts.gate.acquire();
+      this.begin(state, record, key, after);
     }
     return accepted;
   }
@@ -99,6 +106,14 @@ export class Dispatch<T> {
     this.release(before - state.flight.pending());
   }
 
+  /** A revoke of `partitions` began: from now on no record of theirs is taken in under today's lease. */
+  close(partitions: number[]): void {
+    for (const partition of partitions) {
+      const lease = this.parts.totals.lease(partition);
+      if (lease !== undefined) this.closed.set(partition, lease.generation);
+    }
+  }
+
   /** Forgets revoked partitions: their records still in flight finish into nothing. */
   forget(partitions: number[]): void {
     for (const partition of partitions) {
@@ -116,7 +131,7 @@ export class Dispatch<T> {
 
   private stateOf(partition: number): PartitionState<T> | undefined {
     const lease = this.parts.totals.lease(partition);
-    if (lease === undefined) return undefined;
+    if (lease === undefined || lease.generation <= (this.closed.get(partition) ?? -1)) return undefined;
     const state = this.partitions.get(partition);
     if (state !== undefined && state.lease.generation === lease.generation) return state;
     // A new assignment: what was in flight under the old one is read again by its owner.
@@ -146,11 +161,8 @@ export class Dispatch<T> {
     waiting?.resolve();
   }
 
-  // Runs the record now, or after the running record of its key; a record still running joins the chains.
-  private begin(state: PartitionState<T>, record: SourceRecord): void {
-    // No key is running in this partition (the common case): no key to make, nothing to wait for.
-    const key = state.chains.size === 0 ? undefined : orderingKey(record);
-    const after = key === undefined ? undefined : state.chains.get(key);
+  // Runs the record now (its slot taken), or after the running record of its key; a record still running joins the chains.
+  private begin(state: PartitionState<T>, record: SourceRecord, key: string | undefined, after: Promise<boolean> | undefined): void {
     const run = after === undefined ? this.now(state, record) : this.later(state, record, after);
     if (run === undefined) return;
     const chain = key ?? orderingKey(record);
@@ -193,8 +205,10 @@ export class Dispatch<T> {
 
   // False when the record did not finish; the later records of its key then do not start.
   private async later(state: PartitionState<T>, record: SourceRecord, after: Promise<boolean>): Promise<boolean> {
+    if (!(await after) || this.parts.stop.aborted) return false;
+    await this.parts.gate.acquire();
     try {
-      if (!(await after) || this.parts.stop.aborted) return false;
+      if (this.parts.stop.aborted) return false;
       return this.done(state, record, await this.finish(record, await processOrder(this.parts, record), state.lease));
     } catch (error) {
       this.failed(record, error);
@@ -213,11 +227,12 @@ export class Dispatch<T> {
     return true;
   }
 
+  // A record that neither finished nor was dead-lettered would hold back its key and its partition's
+  // commits for ever: the command stops with one line instead, and nothing past the record is committed.
   private failed(record: SourceRecord, error: unknown): void {
     // A backoff cut short by the stop is no failure: the record is read again next time.
     if (this.parts.stop.aborted) return;
-    const failure = error instanceof OrdersError ? error : undefined;
-    if (failure !== undefined && !failure.canRetry) this.parts.session.fail(failure);
-    else this.parts.session.logger.warn(`${record.topic}/${record.partition}@${record.offset} left unfinished: ${messageOf(error)}`);
+    this.parts.session.fail(error instanceof OrdersError ? error
+      : new InternalError(`${record.topic}/${record.partition}@${record.offset} failed unexpectedly: ${messageOf(error)}`, error));
   }
 }

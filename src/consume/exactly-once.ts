@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { transactionTimeoutMs } from '../config.js';
 import { AggregatesGapError, messageOf } from '../errors.js';
 import { restoreAggregates } from '../kafka/aggregate-store.js';
 import { GROUP_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, authorizationFailure } from '../kafka/failures.js';
-import { committedOffset } from '../kafka/session.js';
 import { Transactions } from '../kafka/transactions.js';
 import { EMPTY_AGGREGATE, addOrder } from '../processing/aggregate.js';
 import type { Lease } from '../processing/partition-totals.js';
@@ -14,6 +12,10 @@ import { deadLetterOf, inFlight, type ConsumeMode, type ConsumeParts } from './m
 
 // Commits follow each other as soon as something finished; this tick only catches what a failed commit left.
 const COMMIT_EVERY_MS = 100;
+
+// Retries run outside transactions, which hold only one commit: Kafka Streams' 10 s under exactly-once.
+// A consumer killed mid-transaction holds its partitions' offsets back until the broker aborts it, this long at most.
+const TRANSACTION_TIMEOUT_MS = 10_000;
 
 /** The prefix of the transactional ids exactly-once consumers use: `<prefix><group>-<uuid>`. */
 export const TRANSACTIONAL_ID_PREFIX = 'orders-';
@@ -27,21 +29,23 @@ export const TRANSACTIONAL_ID_PREFIX = 'orders-';
 export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   const { options, session, totals, tally } = parts;
   const source = { group: options.group, topic: options.topic };
-  const transactions = new Transactions(session, `${TRANSACTIONAL_ID_PREFIX}${options.group}-${randomUUID()}`, transactionTimeoutMs(options));
+  const transactions = new Transactions(session, `${TRANSACTIONAL_ID_PREFIX}${options.group}-${randomUUID()}`, TRANSACTION_TIMEOUT_MS);
   // Resolves to the error of a failed restore (or undefined), so a failure is never an unhandled rejection.
   let restoring: Promise<unknown> = Promise.resolve(undefined);
 
   const restore = async (leases: Lease[]): Promise<void> => {
     if (leases.length === 0) return;
     const partitions = leases.map((lease) => lease.partition);
-    const committed = await consumer.committed(partitions.map((partition) => ({ topic: options.topic, partition })), session.timeoutMs * 3);
-    const offsets = new Map(committed.map((entry) => [entry.partition, committedOffset(entry.offset ?? null)]));
+    const committed = await consumer.committed(options.topic, partitions, session.timeoutMs * 3);
+    const offsets = new Map(committed.map((entry) => [entry.partition, entry.offset]));
     const aggregates = await restoreAggregates(session, options.aggregatesTopic, source, offsets);
     for (const lease of leases) totals.restore(lease, aggregates.get(lease.partition)?.aggregate ?? EMPTY_AGGREGATE);
     session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...aggregates].map(([partition, { aggregate }]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
   };
-  const startRestore = (partitions: number[]): void => {
-    const leases = partitions.flatMap((partition) => totals.lease(partition) ?? []);
+  // Every partition still restoring, not only the newest assignment's: a restore under way for an
+  // earlier one may fail, and its partitions must not wait for ever.
+  const startRestore = (): void => {
+    const leases = totals.restoring().flatMap((partition) => totals.lease(partition) ?? []);
     restoring = restore(leases).then(() => undefined, (error: unknown) => error);
   };
 
@@ -54,7 +58,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     const failure = await restoring;
     if (failure === undefined) return true;
     if (failure instanceof AggregatesGapError) throw failure;
-    startRestore(totals.restoring());
+    startRestore();
     session.logger.warn(`could not restore the aggregates of ${options.topic}, trying again: ${messageOf(failure)}`);
     return false;
   };
@@ -80,18 +84,16 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     if (batches.length === 0) return;
     try {
       await transactions.run(async (txn) => {
-        const letters = batches.flatMap(({ finished }) => finished.flatMap(({ record, result }) => (result.kind === 'dead-letter' ? [deadLetterOf(parts, record, result)] : [])));
         // The offsets first: while the coordinator still ends the previous transaction it answers
         // CONCURRENT_TRANSACTIONS, which librdkafka retries after retry.backoff.ms for offsets but after a
-        // fixed 20 ms for the partitions a send adds. Then the sends at once; the commit fails if any did.
-        await txn.sendOffsets({ consumer, topics: [{ topic: options.topic, partitions: batches.map(({ snapshot }) => ({ partition: snapshot.partition, offset: String(snapshot.offset + 1) })) }] });
-        await Promise.all([
-          letters.length > 0 ? txn.send({ topic: options.dlqTopic, messages: letters }) : undefined,
-          txn.send({
-            topic: options.aggregatesTopic,
-            messages: batches.map(({ snapshot }) => ({ key: snapshotKey(snapshot.group, snapshot.topic, snapshot.partition), value: encodeSnapshot(snapshot) })),
-          }),
-        ]);
+        // fixed 20 ms for the partitions a send adds. Then the records, queued; the commit fails if any is not written.
+        await txn.sendOffsets(batches.map(({ snapshot }) => ({ topic: options.topic, partition: snapshot.partition, offset: snapshot.offset + 1 })), consumer);
+        for (const { finished } of batches) {
+          for (const { record, result } of finished) if (result.kind === 'dead-letter') txn.produce(options.dlqTopic, deadLetterOf(parts, record, result));
+        }
+        for (const { snapshot } of batches) {
+          txn.produce(options.aggregatesTopic, { key: Buffer.from(snapshotKey(snapshot.group, snapshot.topic, snapshot.partition)), value: encodeSnapshot(snapshot), headers: {} });
+        }
       });
     } catch (error) {
       // A refused principal stays refused: stop with the reason instead of aborting for ever.

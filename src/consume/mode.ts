@@ -1,11 +1,11 @@
-import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { OrderDecoder } from '../avro/codec.js';
 import type { ConsumeOptions } from '../config.js';
 import { retryPolicyOf } from '../config.js';
 import { SimulatedFailure, messageOf } from '../errors.js';
-import type { BatchHandler, DoneOffsets } from '../kafka/reader.js';
+import type { NativeConsumer } from '../kafka/consumer.js';
+import type { BatchHandler, DoneOffsets, RebalanceHooks } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
-import type { Consumer, ConsumerTuning, KafkaSession } from '../kafka/session.js';
+import type { KafkaSession } from '../kafka/session.js';
 import { deadLetter, type DeadLetterRecord } from '../processing/dlq.js';
 import type { FlightGate } from '../processing/flight.js';
 import type { PartitionTotals } from '../processing/partition-totals.js';
@@ -33,9 +33,11 @@ export interface ConsumeParts {
 
 /** One guarantee's way of consuming: its consumer, its start-up, its batch handler, its last commit. */
 export interface ConsumeMode {
-  readonly consumer: Consumer;
+  readonly consumer: NativeConsumer;
   start(): Promise<void>;
   readonly handle: BatchHandler;
+  /** What the reader does as partitions come and go. */
+  readonly rebalance: RebalanceHooks;
   /**
    * Reading stopped, the consumer still in its group: lets what is in flight finish (Ctrl-C cuts the
    * backoffs short instead) and commits what finished.
@@ -45,30 +47,30 @@ export interface ConsumeMode {
   settle(): Promise<void>;
 }
 
-const { ERR__ASSIGN_PARTITIONS, ERR__REVOKE_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
-
 /**
- * A rebalance_cb that moves `topic`'s partitions in and out of `totals`: it tells `assigned` after an
- * assignment, and awaits `revoking` (the commit of what finished) before partitions leave.
+ * Moves `topic`'s partitions in and out of `totals`: tells `assigned` after an assignment; before
+ * partitions leave, closes their intake and awaits `revoking` (the commit of what finished), unless
+ * they are lost already: then nothing may be committed for them.
  */
 export function followRebalances(
   parts: ConsumeParts,
+  dispatch: { close(partitions: number[]): void; forget(partitions: number[]): void },
   hooks: { assigned?: (partitions: number[]) => void; revoking?: (partitions: number[]) => Promise<void> } = {},
-): ConsumerTuning {
+): RebalanceHooks {
   const { options: { topic }, totals, session } = parts;
   return {
-    rebalance_cb: async (error: { code: number }, assignment: { topic: string; partition: number }[]) => {
-      const partitions = assignment.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
-      if (error.code === ERR__ASSIGN_PARTITIONS) {
-        totals.assign(partitions);
-        session.logger.info(`assigned ${topic} partitions ${partitions.join(', ') || 'none'}`);
-        hooks.assigned?.(partitions);
-      } else if (error.code === ERR__REVOKE_PARTITIONS) {
-        // The client waits for this promise before the partitions go: what finished is committed first.
-        await hooks.revoking?.(partitions).catch((failure: unknown) => session.logger.warn(`commit before the rebalance failed: ${messageOf(failure)}`));
-        totals.revoke(partitions);
-        session.logger.info(`revoked ${topic} partitions ${partitions.join(', ') || 'none'}`);
-      }
+    assigned: (partitions) => {
+      totals.assign(partitions);
+      session.logger.info(`assigned ${topic} partitions ${partitions.join(', ') || 'none'}`);
+      hooks.assigned?.(partitions);
+    },
+    revoking: async (partitions, lost) => {
+      dispatch.close(partitions);
+      if (lost) session.logger.warn(`lost ${topic} partitions ${partitions.join(', ')} (the group went on without this consumer): what finished there is not committed, their new owner reads it again`);
+      else await hooks.revoking?.(partitions).catch((failure: unknown) => session.logger.warn(`commit before the rebalance failed: ${messageOf(failure)}`));
+      dispatch.forget(partitions);
+      totals.revoke(partitions);
+      session.logger.info(`revoked ${topic} partitions ${partitions.join(', ') || 'none'}`);
     },
   };
 }
@@ -84,15 +86,16 @@ export function inFlight<T>(
   setup: { connect: () => Promise<void>; assigned?: (partitions: number[]) => void },
 ): Omit<ConsumeMode, 'settle'> {
   let committer: Committer | undefined;
-  const consumer = parts.session.consumer(parts.options.group, followRebalances(parts, {
+  const consumer = parts.session.consumer(parts.options.group);
+  const rebalance = followRebalances(parts, dispatch, {
     ...(setup.assigned === undefined ? {} : { assigned: setup.assigned }),
     revoking: async (partitions) => {
       await committer?.now(partitions);
-      dispatch.forget(partitions);
     },
-  }));
+  });
   return {
     consumer,
+    rebalance,
     start: async () => {
       await setup.connect();
       committer = new Committer(commits.commit, commits.everyMs, parts.session.logger);

@@ -6,8 +6,6 @@ import { decideRestore, decodeSnapshot, snapshotKey, type PartitionSnapshot, typ
 import { oneByOne, readTopic } from './reader.js';
 import type { KafkaSession } from './session.js';
 
-/** Commit markers follow every snapshot, so a quiet partition marks the end of the aggregates topic. */
-const QUIET_END_MS = 500;
 // How long a snapshot older than its committed offset is read again: the newer one sits behind a transaction
 // still open (a consumer killed mid-transaction), which Kafka aborts after its timeout (about 11 s by default).
 export const HELD_BACK_WAIT_MS = 60_000;
@@ -40,7 +38,7 @@ export async function readSnapshots(
     if (limits.enough?.(newest) === true) done.abort();
   };
   const until = AbortSignal.any([done.signal, ...(limits.idle === undefined ? [] : [limits.idle.signal])]);
-  await readTopic(session, { topic: aggregatesTopic, group, consumer, commit: false, exitAtEnd: true, quietEndMs: QUIET_END_MS, until }, oneByOne(keep));
+  await readTopic(session, { topic: aggregatesTopic, group, consumer, commit: false, exitAtEnd: true, until }, oneByOne(keep));
   return newest;
 }
 

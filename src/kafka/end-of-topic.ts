@@ -1,60 +1,72 @@
+interface PartitionEnd {
+  /** librdkafka said the partition is at its end, and nothing was read again since. */
+  atEnd: boolean;
+  /** The next offset to read, as far as known. */
+  position: number;
+  /** The last offset handed to the handler, and the last one whose work is done. */
+  lastRead: number;
+  lastDone: number;
+}
+
 /**
- * Knows when a reader has caught up with what a topic held when it started, like `kcat -e`:
- * each partition's end is its high watermark at start, its position the next offset to read.
- * With `quietMs`, a partition that has been quiet that long also counts as read to its end
- * (transaction markers after the last record keep a position from ever reaching the watermark);
- * before its first record a partition gets `startGraceMs` more, for the first fetch to arrive. A partition
- * stuck on a record that could not be handled is never quiet: it has data left.
+ * Knows when a reader has read every assigned partition to its end, like `kcat -e`: a partition is
+ * done when librdkafka reported its end (partition EOF, which counts transaction markers right) or
+ * the position passed the end it had at start, and every record read from it is done. No timer
+ * guesses: a record still in work keeps its partition from counting as done, however quiet.
  */
 export class EndOfTopic {
-  private readonly ends: Map<number, number>;
-  private readonly quietMs: number | undefined;
-  private readonly startGraceMs: number;
-  private readonly seenRecords = new Set<number>();
-  private readonly positions = new Map<number, number>();
-  private readonly lastProgress = new Map<number, number>();
-  // Partitions whose next record could not be handled yet: quiet there means stuck, not done.
-  private readonly stuckAt = new Set<number>();
+  private readonly partitions = new Map<number, PartitionEnd>();
 
-  constructor(ends: Map<number, number>, quietMs?: number, startGraceMs = 2_000) {
-    this.ends = ends;
-    this.quietMs = quietMs;
-    this.startGraceMs = startGraceMs;
+  /** @param startEnds each partition's high watermark when reading began. */
+  constructor(private readonly startEnds: Map<number, number>) {}
+
+  /** The partition is (again) ours: nothing is known of it yet. */
+  assigned(partition: number): void {
+    this.partitions.set(partition, { atEnd: false, position: -1, lastRead: -1, lastDone: -1 });
   }
 
-  /** Where reading starts when no record has been seen yet: the committed offset, or the log start. */
-  startAt(partition: number, offset: number, now = Date.now()): void {
-    if (this.positions.has(partition)) return;
-    this.positions.set(partition, offset);
-    this.lastProgress.set(partition, now);
+  revoked(partition: number): void {
+    this.partitions.delete(partition);
   }
 
-  hasStart(partition: number): boolean {
-    return this.positions.has(partition);
+  /** librdkafka's partition EOF: the next offset to read is `offset`, and there is nothing there yet. */
+  end(partition: number, offset: number): void {
+    const state = this.partitions.get(partition);
+    if (state === undefined) return;
+    state.atEnd = true;
+    state.position = Math.max(state.position, offset);
   }
 
-  consumed(partition: number, offset: number, now = Date.now()): void {
-    this.positions.set(partition, Math.max(offset + 1, this.positions.get(partition) ?? 0));
-    this.lastProgress.set(partition, now);
-    this.seenRecords.add(partition);
-    this.stuckAt.delete(partition);
+  /** Records up to `lastOffset` were handed to the handler. */
+  read(partition: number, lastOffset: number): void {
+    const state = this.partitions.get(partition);
+    if (state === undefined) return;
+    state.lastRead = Math.max(state.lastRead, lastOffset);
+    state.position = Math.max(state.position, lastOffset + 1);
   }
 
-  /** A record of `partition` was delivered but not handled; it is read again, and until then the partition is not at its end. */
-  stuck(partition: number): void {
-    this.stuckAt.add(partition);
+  /** The work of the records up to `lastOffset` is done (committed, where the handler commits later). */
+  done(partition: number, lastOffset: number): void {
+    const state = this.partitions.get(partition);
+    if (state !== undefined) state.lastDone = Math.max(state.lastDone, lastOffset);
   }
 
-  /** True when every given partition has been read up to its end; false while any position is unknown. */
-  reached(partitions: number[], now = Date.now()): boolean {
+  /** Records are read again from `offset`: an end seen before no longer holds. */
+  rewound(partition: number, offset: number): void {
+    const state = this.partitions.get(partition);
+    if (state === undefined) return;
+    state.atEnd = false;
+    state.position = offset;
+  }
+
+  /** True when every given partition is read to its end and its work done; false for none. */
+  reached(partitions: number[]): boolean {
     if (partitions.length === 0) return false;
     return partitions.every((partition) => {
-      const position = this.positions.get(partition);
-      if (position === undefined) return false;
-      if (position >= (this.ends.get(partition) ?? 0)) return true;
-      if (this.quietMs === undefined || this.stuckAt.has(partition)) return false;
-      const quietFor = this.quietMs + (this.seenRecords.has(partition) ? 0 : this.startGraceMs);
-      return now - (this.lastProgress.get(partition) ?? now) >= quietFor;
+      const state = this.partitions.get(partition);
+      if (state === undefined) return false;
+      const readToEnd = state.atEnd || state.position >= (this.startEnds.get(partition) ?? Number.MAX_SAFE_INTEGER);
+      return readToEnd && state.lastDone >= state.lastRead;
     });
   }
 }

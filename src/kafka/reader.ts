@@ -1,25 +1,31 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { messageOf } from '../errors.js';
+import type { Message } from '@confluentinc/kafka-javascript';
+import { BrokerError, messageOf } from '../errors.js';
+import type { NativeConsumer, Rebalance } from './consumer.js';
 import { EndOfTopic } from './end-of-topic.js';
+import { GROUP_AUTHORIZATION_FAILED, authorizationFailure } from './failures.js';
 import type { Headers, SourceRecord } from './record.js';
-import { committedOffset, type Consumer, type KafkaSession, type LogRange } from './session.js';
+import type { KafkaSession } from './session.js';
+
+/** What a reader of records does as partitions come and go. */
+export interface RebalanceHooks {
+  /** After an assignment (the whole one, or the added part of an incremental one), before any record of it. */
+  assigned?(partitions: number[]): void;
+  /**
+   * Awaited before partitions are handed over: what finished is committed. `lost`: they are gone
+   * already (session timed out, fenced), and nothing may be committed for them.
+   */
+  revoking?(partitions: number[], lost: boolean): Promise<void>;
+}
 
 export interface ReadOptions {
   topic: string;
   /** The consumer's group, named when the broker refuses it. */
   group: string;
   /** Made by the session; readTopic connects, subscribes and disconnects it. */
-  consumer: Consumer;
+  consumer: NativeConsumer;
   /** Commit each partition's position after each batch; false where a transaction or librdkafka commits it, or nobody may. */
   commit: boolean;
   exitAtEnd: boolean;
-  /**
-   * For topics written in transactions: commit markers sit past the last record, so a reader's position can
-   * stop short of the high watermark; a partition quiet for this long counts as read to its end.
-   */
-  quietEndMs?: number;
-  /** Partitions handled at once; 1 means one batch at a time (one transaction per batch). */
-  concurrency?: number;
   /** Stops the read like Ctrl-C does, e.g. once a handler has what it needs. */
   until?: AbortSignal;
   /** Awaited once reading stops, before the consumer leaves its group (and so before its last revoke). */
@@ -29,6 +35,7 @@ export interface ReadOptions {
    * here, not from what the handler took in, so --exit-at-end waits for the work, not the reading.
    */
   done?: DoneOffsets;
+  rebalance?: RebalanceHooks;
 }
 
 /** Where a handler that finishes records later says how far each partition is done (its last offset). */
@@ -45,7 +52,7 @@ export class DoneOffsets {
 }
 
 /**
- * Handles a batch of one partition's records in order; returns how many (from the first) were handled,
+ * Handles a batch of one partition's records in order; returns how many (from the first) were taken,
  * and the rest are read again. Throwing fails the whole read: the command stops with that error.
  */
 export type BatchHandler = (records: SourceRecord[], stopping: () => boolean) => Promise<number>;
@@ -53,10 +60,8 @@ export type BatchHandler = (records: SourceRecord[], stopping: () => boolean) =>
 /** Handles one record; throwing fails the read. */
 export type RecordHandler = (record: SourceRecord) => Promise<void>;
 
-// Dead letters are written in transactions (exactly-once consume), whose commit markers follow the last record.
-export const DLQ_QUIET_END_MS = 1_000;
-
-const END_CHECK_MS = 100;
+// Records asked for per consume() call: librdkafka hands over what its queue holds, up to this.
+const BATCH_MAX = 10_000;
 
 /** A batch handler that handles records one by one, in order. */
 export function oneByOne(handle: RecordHandler): BatchHandler {
@@ -72,98 +77,140 @@ export function oneByOne(handle: RecordHandler): BatchHandler {
 }
 
 /**
- * Reads `topic` in partition order until Ctrl-C, `until`, a failed handler or (with exitAtEnd) every
- * assigned partition is at its end. Positions advance only past handled records.
+ * Reads `topic` until Ctrl-C, `until`, a failed handler or (with exitAtEnd) every assigned partition is
+ * at its end. One loop does everything in turn: a rebalance is handled between two batches, never
+ * during one. Positions advance only past handled records.
  */
 export async function readTopic(session: KafkaSession, options: ReadOptions, handle: BatchHandler): Promise<void> {
   const { consumer, topic } = options;
   session.readingAs(options.group, topic);
   const offsets = await session.topicOffsets(topic);
-  const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])), options.quietEndMs);
-  options.done?.listen((partition, lastOffset) => position.consumed(partition, lastOffset));
-  await session.connect(consumer, 'consumer', { operation: 'READ', resource: `group ${options.group}` });
-  await session.step(`subscribing to ${topic}`, () => consumer.subscribe({ topics: [topic] }), { operation: 'READ', resource: `topic ${topic}` });
+  const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])));
+  options.done?.listen((partition, lastOffset) => position.done(partition, lastOffset));
+  const groupAccess = { operation: 'READ', resource: `group ${options.group}` } as const;
+  await session.connect({ connect: () => consumer.connect(session.timeoutMs) }, 'consumer', groupAccess);
+  await session.step(`subscribing to ${topic}`, async () => consumer.subscribe(topic), { operation: 'READ', resource: `topic ${topic}` });
   const stop = new AbortController();
   // A refused principal or bad credentials show only in librdkafka's log, and it would retry for ever.
   const stopped = AbortSignal.any([session.signal, session.failed, stop.signal, ...(options.until === undefined ? [] : [options.until])]);
   let failure: { error: unknown } | undefined;
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+    stop.abort();
+  };
 
-  await consumer.run({
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.concurrency ?? Math.max(1, offsets.size),
-    eachBatch: async ({ batch, resolveOffset, isStale }) => {
-      const records: SourceRecord[] = batch.messages.map((message) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: message.offset,
-        timestamp: message.timestamp,
-        key: message.key,
-        value: message.value,
-        headers: (message.headers ?? {}) as Headers,
-      }));
-      const stopping = (): boolean => stopped.aborted || isStale();
-      // Stuck until a record is handled: a handler still waiting (say for the schema registry), or records
-      // left over unhandled, keep the partition from counting as at its end, however quiet.
-      position.stuck(batch.partition);
-      let handled: number;
-      try {
-        handled = await handle(records, stopping);
-      } catch (error) {
-        // Not the client's to retry: the command fails with this error once the consumer is closed.
-        failure ??= { error };
-        stop.abort();
-        return;
-      }
-      const last = records[handled - 1];
-      if (last === undefined) return;
-      resolveOffset(last.offset);
-      if (options.done === undefined) position.consumed(batch.partition, Number(last.offset));
-      if (options.commit) await commit(session, consumer, topic, batch.partition, Number(last.offset) + 1);
-    },
-  });
+  const rebalance = async (event: Rebalance): Promise<void> => {
+    const partitions = event.partitions.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
+    if (event.kind === 'assign') {
+      for (const partition of partitions) position.assigned(partition);
+      options.rebalance?.assigned?.(partitions);
+    } else {
+      await options.rebalance?.revoking?.(partitions, event.lost);
+      for (const partition of partitions) position.revoked(partition);
+    }
+    consumer.finish(event);
+  };
+  const rebalances = async (): Promise<void> => {
+    for (let event = consumer.takeRebalance(); event !== undefined; event = consumer.takeRebalance()) await rebalance(event);
+  };
+
+  const handleBatch = async (partition: number, records: SourceRecord[]): Promise<void> => {
+    let handled: number;
+    try {
+      handled = await handle(records, () => stopped.aborted);
+    } catch (error) {
+      // Not the client's to retry: the command fails with this error once the consumer is closed.
+      fail(error);
+      return;
+    }
+    const last = records[handled - 1];
+    if (last !== undefined) {
+      position.read(partition, Number(last.offset));
+      if (options.done === undefined) position.done(partition, Number(last.offset));
+      if (options.commit) await commit(session, consumer, topic, partition, Number(last.offset) + 1);
+    }
+    const next = records[handled];
+    // Records not taken are read again, unless the partition went away meanwhile or reading stops.
+    if (next === undefined || stopped.aborted || !consumer.assignment(topic).includes(partition)) return;
+    await consumer.seek(topic, partition, Number(next.offset), session.timeoutMs).catch((error: unknown) => fail(error));
+    position.rewound(partition, Number(next.offset));
+  };
 
   try {
-    if (options.exitAtEnd) await waitForEnd(consumer, topic, offsets, position, stopped);
-    else await aborted(stopped);
+    while (!stopped.aborted) {
+      await rebalances();
+      if (options.exitAtEnd && position.reached(consumer.assignment(topic))) break;
+      let batch: Awaited<ReturnType<NativeConsumer['consume']>>;
+      try {
+        batch = await consumer.consume(BATCH_MAX);
+      } catch (error) {
+        const refused = authorizationFailure(error, (code) => (code === GROUP_AUTHORIZATION_FAILED ? groupAccess : { operation: 'READ', resource: `topic ${topic}` }));
+        if (refused !== undefined) fail(refused);
+        else if ((error as { isFatal?: unknown }).isFatal === true) fail(new BrokerError(`the consumer of ${topic} failed: ${messageOf(error)}`, error));
+        // librdkafka goes on by itself after anything else (a broker away, a coordinator moving).
+        else session.logger.debug(`consume: ${messageOf(error)}`);
+        continue;
+      }
+      // A revoke that came with this batch goes first: records of partitions no longer ours are read by their owner.
+      await rebalances();
+      for (const end of batch.ends) if (end.topic === topic) position.end(end.partition, end.offset);
+      for (const [partition, records] of byPartition(batch.messages)) {
+        if (stopped.aborted) break;
+        await handleBatch(partition, records);
+      }
+    }
   } finally {
     stop.abort();
     await options.beforeDisconnect?.();
-    // disconnect waits for the batches in progress, so their commits land before we return.
+    // What finished was committed by beforeDisconnect; the last revoke has nothing left to do.
     await consumer.disconnect();
   }
   if (failure !== undefined) throw failure.error;
   session.throwIfFailed();
 }
 
-async function commit(session: KafkaSession, consumer: Consumer, topic: string, partition: number, offset: number): Promise<void> {
+/** One batch's records by partition, each in offset order; a record keeps only what is used. */
+function byPartition(messages: Message[]): Map<number, SourceRecord[]> {
+  const found = new Map<number, SourceRecord[]>();
+  for (const message of messages) {
+    const record: SourceRecord = {
+      topic: message.topic,
+      partition: message.partition,
+      offset: String(message.offset),
+      timestamp: String(message.timestamp ?? -1),
+      key: toBuffer(message.key),
+      value: message.value,
+      headers: message.headers === undefined ? {} : headersOf(message.headers),
+    };
+    const list = found.get(message.partition);
+    if (list === undefined) found.set(message.partition, [record]);
+    else list.push(record);
+  }
+  return found;
+}
+
+function toBuffer(key: Message['key']): Buffer | null {
+  if (key === undefined || key === null) return null;
+  return typeof key === 'string' ? Buffer.from(key) : key;
+}
+
+// The binding gives headers as a list of one-entry objects; a name given twice keeps every value, in order.
+function headersOf(list: NonNullable<Message['headers']>): Headers {
+  const headers: Headers = {};
+  for (const entry of list) {
+    for (const [name, value] of Object.entries(entry)) {
+      const before = headers[name];
+      headers[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
+    }
+  }
+  return headers;
+}
+
+async function commit(session: KafkaSession, consumer: NativeConsumer, topic: string, partition: number, offset: number): Promise<void> {
   try {
-    await consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+    await consumer.commit([{ topic, partition, offset }]);
   } catch (error) {
     // Not fatal: the records are read again after a restart, which at-least-once allows.
     session.logger.warn(`commit of ${topic}/${partition}@${offset} failed: ${messageOf(error)}`);
   }
-}
-
-async function waitForEnd(consumer: Consumer, topic: string, offsets: Map<number, LogRange>, position: EndOfTopic, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    const assigned = consumer.assignment().filter((tp) => tp.topic === topic).map((tp) => tp.partition);
-    const unknown = assigned.filter((partition) => !position.hasStart(partition));
-    if (unknown.length > 0) {
-      const committed = await consumer.committed(unknown.map((partition) => ({ topic, partition })), 5_000).catch(() => []);
-      for (const entry of committed) {
-        // No committed offset (negative), or one below the log start, means reading starts at the log start.
-        position.startAt(entry.partition, Math.max(offsets.get(entry.partition)?.low ?? 0, committedOffset(entry.offset ?? null)));
-      }
-    }
-    if (position.reached(assigned)) return;
-    await sleep(END_CHECK_MS, undefined, { signal }).catch(() => undefined);
-  }
-}
-
-/** Resolves once `signal` aborts, also when it already has. */
-export function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }

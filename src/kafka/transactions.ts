@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import { BrokerError, messageOf } from '../errors.js';
-import type { KafkaSession, Producer } from './session.js';
+import type { KafkaSession } from './session.js';
+import type { TransactionalProducer } from './transactional-producer.js';
 import { transientCause } from './transient.js';
 
 const COMMIT_TRIES = 5;
@@ -14,19 +15,21 @@ class StuckTransaction extends BrokerError {
 }
 
 const E = kafkaJavascript.CODES.ERRORS;
-// Errors after which the producer cannot go on, by code: the client's KafkaJS errors always say fatal=false.
+// Errors after which the producer cannot go on: librdkafka says isFatal, or the code says fenced.
 const FATAL_CODES = new Set<number>([E.ERR__FATAL, E.ERR__FENCED, E.ERR_PRODUCER_FENCED, E.ERR_INVALID_PRODUCER_EPOCH, E.ERR_UNKNOWN_PRODUCER_ID, E.ERR_INVALID_PRODUCER_ID_MAPPING]);
 
 function isFatal(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' && FATAL_CODES.has(code);
+  const { code, isFatal: fatal } = (error ?? {}) as { code?: unknown; isFatal?: unknown };
+  return fatal === true || (typeof code === 'number' && FATAL_CODES.has(code));
 }
 
-// A commit that timed out or met a moving coordinator may be asked again; a failed send inside the
-// transaction (say NOT_ENOUGH_REPLICAS) only fails the commit again: abort instead.
+// A commit librdkafka says may be retried, or that timed out or met a moving coordinator, is asked again;
+// one that requires an abort (say a send failed with NOT_ENOUGH_REPLICAS) is not.
 function mayRetryCommit(error: unknown): boolean {
+  const { isRetriable, isTxnRequiresAbort } = (error ?? {}) as { isRetriable?: unknown; isTxnRequiresAbort?: unknown };
+  if (isTxnRequiresAbort === true) return false;
   const cause = transientCause(error);
-  return cause === 'coordinator' || cause === 'broker';
+  return isRetriable === true || cause === 'coordinator' || cause === 'broker';
 }
 
 /**
@@ -35,7 +38,9 @@ function mayRetryCommit(error: unknown): boolean {
  * aborts whatever the old one left open.
  */
 export class Transactions {
-  private producer: Producer | undefined;
+  private producer: TransactionalProducer | undefined;
+  // A transaction was begun and neither committed nor aborted yet.
+  private open = false;
 
   constructor(private readonly session: KafkaSession, readonly transactionalId: string, private readonly timeoutMs: number) {}
 
@@ -54,18 +59,20 @@ export class Transactions {
    * Runs `work` in a transaction and commits it; on any failure aborts it and rethrows. A transaction
    * that neither commits nor fails within the session's timeout leaves its producer behind (see below).
    */
-  async run<T>(work: (producer: Producer) => Promise<T>): Promise<T> {
+  async run<T>(work: (producer: TransactionalProducer) => Promise<T>): Promise<T> {
     if (this.producer === undefined) await this.connect();
-    const producer = this.producer as Producer;
+    const producer = this.producer as TransactionalProducer;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new StuckTransaction(this.session.timeoutMs)), this.session.timeoutMs);
     });
     try {
       return await Promise.race([(async () => {
-        await producer.transaction();
+        await producer.begin();
+        this.open = true;
         const result = await work(producer);
         await this.commit(producer);
+        this.open = false;
         return result;
       })(), late]);
     } catch (error) {
@@ -81,15 +88,16 @@ export class Transactions {
   // cached was on a broker that died (confluentinc/librdkafka#5456, #5511): the consumer stalled, and
   // its rebalance never finished. Nothing cancels the call; a new producer with the same id fences this
   // one and aborts its transaction, so the same orders are committed once, by the new one.
-  private leave(producer: Producer, error: StuckTransaction): void {
+  private leave(producer: TransactionalProducer, error: StuckTransaction): void {
     this.session.logger.warn(`${error.message}; starting a new transactional producer`);
     if (this.producer === producer) this.producer = undefined;
+    this.open = false;
     // Its disconnect would wait for the stuck call too.
     this.session.forget(producer);
   }
 
   // A commit that timed out (e.g. the broker is restarting) may be retried as it is.
-  private async commit(producer: Producer): Promise<void> {
+  private async commit(producer: TransactionalProducer): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await producer.commit();
@@ -101,15 +109,18 @@ export class Transactions {
     }
   }
 
-  private async recover(producer: Producer, error: unknown): Promise<void> {
+  private async recover(producer: TransactionalProducer, error: unknown): Promise<void> {
     if (!isFatal(error)) {
       try {
-        if (producer.isActive()) await producer.abort();
+        if (this.open) await producer.abort();
+        this.open = false;
         return;
       } catch (abortError) {
         this.session.logger.warn(`transaction abort failed, starting a new producer: ${messageOf(abortError)}`);
       }
     }
+    this.open = false;
+    this.session.forget(producer);
     await producer.disconnect().catch(() => {});
     this.producer = undefined;
   }

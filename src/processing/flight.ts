@@ -84,12 +84,15 @@ export class PartitionFlight<T> {
   private head = 0;
   // Index of the first record not finished: the finished run at the front ends there.
   private open = 0;
-  // Offset after the last record taken (committed); -1 before any.
+  // Offset after the last record taken (committed); -1 before any: what add() checks a re-read against.
   private committed = -1;
 
-  /** A record was read; offsets arrive in increasing order. */
-  add(offset: number): void {
+  /** A record was read; false (and nothing added) unless its offset is above every one added before. */
+  add(offset: number): boolean {
+    const last = this.records[this.records.length - 1];
+    if ((last?.offset ?? this.committed - 1) >= offset) return false;
     this.records.push({ offset, result: undefined });
+    return true;
   }
 
   /** Records `offset` finished; true when that lengthened the finished run at the front (what a commit can take). */
@@ -144,11 +147,6 @@ export class PartitionFlight<T> {
       this.open -= this.head;
       this.head = 0;
     }
-  }
-
-  /** The offset to commit: the first record not finished-and-taken. */
-  committable(): number {
-    return this.committed;
   }
 
   pending(): number {

@@ -6,6 +6,7 @@ import { parseConsumeOptions } from '../../src/config.js';
 import { Dispatch } from '../../src/consume/dispatch.js';
 import type { ConsumeParts } from '../../src/consume/mode.js';
 import { Tally } from '../../src/consume/tally.js';
+import { InternalError } from '../../src/errors.js';
 import { DoneOffsets } from '../../src/kafka/reader.js';
 import type { SourceRecord } from '../../src/kafka/record.js';
 import type { KafkaSession } from '../../src/kafka/session.js';
@@ -25,9 +26,9 @@ function partsFor(stop: AbortSignal): ConsumeParts {
   return { options, session, events, totals, tally: new Tally(events), gate: new FlightGate(options.maxInFlight, stop), stop, done: new DoneOffsets(), decoder: bareAvro };
 }
 
-function records(count: number): SourceRecord[] {
+function records(count: number, keyOf = (offset: number): string => `k${offset}`): SourceRecord[] {
   const value = encodeOrder({ orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 });
-  return Array.from({ length: count }, (_, offset) => ({ topic: 'orders', partition: 0, offset: String(offset), timestamp: '0', key: Buffer.from(`k${offset}`), value, headers: {} }));
+  return Array.from({ length: count }, (_, offset) => ({ topic: 'orders', partition: 0, offset: String(offset), timestamp: '0', key: Buffer.from(keyOf(offset)), value, headers: {} }));
 }
 
 // Reads `count` records in the background: how many were taken in once the reader returns, and how often it asked for a commit.
@@ -93,5 +94,50 @@ describe('dispatching records', () => {
     dispatch.forget([0]);
     // The partition is gone: its last record is not taken in, and the reader is not stuck.
     assert.equal(await accepting, 20_000);
+  });
+
+  it('takes nothing more of a partition once its revoke began, even when a commit then frees room (issue 18, defect 2)', async () => {
+    const parts = partsFor(new AbortController().signal);
+    const dispatch = new Dispatch<Outcome>(parts, (_record, outcome) => outcome);
+    const accepting = dispatch.accept(records(20_001));
+    await tick();
+    // The revoke starts; its commit frees room while the partition still has its lease.
+    dispatch.close([0]);
+    const finished = dispatch.finished().get(0);
+    assert.equal(finished?.finished.length, 20_000);
+    dispatch.committed(0, finished.lease, 20_000);
+    assert.equal(await accepting, 20_000, 'the waiting record of the closing partition is not taken in');
+    assert.equal(dispatch.finished().get(0), undefined, 'and no state was made again from the old lease');
+  });
+
+  it('lets records of other keys run while one hot key waits: records queued behind their key hold no slot (issue 18, defect 7)', async () => {
+    const parts = partsFor(new AbortController().signal);
+    const started: string[] = [];
+    // Offset 0 of the hot key never ends (say it backs off for long); its key's later records wait behind it.
+    const dispatch = new Dispatch<Outcome>(parts, (record, outcome) => {
+      started.push(record.offset);
+      return record.offset === '0' ? new Promise<Outcome | undefined>(() => {}) : outcome;
+    });
+    // --max-in-flight is 10: offsets 0-14 share the hot key, 15 has its own.
+    const accepted = await dispatch.accept(records(16, (offset) => (offset < 15 ? 'hot' : 'cold')));
+    assert.equal(accepted, 16);
+    await tick();
+    assert.ok(started.includes('15'), `the cold key's record ran (started: ${started.join(',')})`);
+    assert.deepEqual(parts.gate.status(), { inFlight: 1, backingOff: 0 }, 'only the running hot record holds a slot');
+  });
+
+  it('stops the command with one line when a record fails unexpectedly, instead of leaving it pending (issue 18, defect 6)', async () => {
+    const failures: unknown[] = [];
+    const parts = { ...partsFor(new AbortController().signal), session: { fail: (error: unknown) => failures.push(error) } as unknown as KafkaSession };
+    const dispatch = new Dispatch<Outcome>(parts, (record, outcome) => {
+      if (record.offset === '1') throw new TypeError('a bug');
+      return outcome;
+    });
+    await dispatch.accept(records(3));
+    await dispatch.idle();
+    assert.equal(failures.length, 1);
+    assert.ok(failures[0] instanceof InternalError);
+    assert.match((failures[0] as Error).message, /^orders\/0@1 failed unexpectedly: a bug$/);
+    assert.deepEqual(dispatch.finished().get(0)?.finished.map(({ record }) => record.offset), ['0'], 'nothing past the failed record is committable');
   });
 });

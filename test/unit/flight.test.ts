@@ -4,10 +4,9 @@ import { describe, it } from 'node:test';
 import { FlightGate, PartitionFlight } from '../../src/processing/flight.js';
 
 describe('orders in flight', () => {
-  it('never lets the committable offset pass a record still in flight', () => {
+  it('never lets the finished run pass a record still in flight', () => {
     const flight = new PartitionFlight<string>();
     for (const offset of [10, 11, 12, 13]) flight.add(offset);
-    assert.equal(flight.committable(), -1);
     flight.finish(11, 'b');
     flight.finish(13, 'd');
     // 10 is still backing off: nothing may be committed, though later records are done.
@@ -15,12 +14,11 @@ describe('orders in flight', () => {
     flight.finish(10, 'a');
     assert.deepEqual(flight.finishedPrefix(), [{ offset: 10, result: 'a' }, { offset: 11, result: 'b' }]);
     flight.take(2);
-    assert.equal(flight.committable(), 12);
     assert.equal(flight.pending(), 2);
     flight.finish(12, 'c');
     assert.deepEqual(flight.finishedPrefix().map((entry) => entry.offset), [12, 13]);
     flight.take(2);
-    assert.equal(flight.committable(), 14);
+    assert.equal(flight.pending(), 0);
   });
 
   it('says when a finish lengthens the finished run at the front, also after the taken records are dropped', () => {
@@ -46,7 +44,7 @@ describe('orders in flight', () => {
     assert.equal(flight.finishedPrefix().length, 1);
     // No take(): the commit failed, so the next one offers the same records again.
     assert.equal(flight.finishedPrefix().length, 1);
-    assert.equal(flight.committable(), -1);
+    assert.equal(flight.pending(), 1);
   });
 
   it('admits at most its capacity, and counts what waits out a backoff', async () => {
@@ -75,7 +73,6 @@ describe('orders in flight', () => {
     flight.finish(3, -1); // no record at 3: nothing changes
     assert.equal(flight.finishedPrefix().length, 5_000);
     flight.take(3_000);
-    assert.equal(flight.committable(), (offsets[2_999] ?? 0) + 1);
     assert.equal(flight.pending(), 2_000);
     flight.add(20_000);
     flight.finish(20_000, 7);
@@ -85,9 +82,10 @@ describe('orders in flight', () => {
     assert.deepEqual(prefix.at(-1), { offset: 20_000, result: 7 });
     flight.take(2_001);
     assert.equal(flight.pending(), 0);
-    assert.equal(flight.committable(), 20_001);
     flight.take(1);
-    assert.equal(flight.committable(), 20_001, 'taking from an empty flight moves nothing');
+    assert.equal(flight.pending(), 0, 'taking from an empty flight moves nothing');
+    assert.equal(flight.add(20_000), false, 'a committed offset is not taken in again');
+    assert.equal(flight.add(20_001), true);
   });
 
   it('finishes the record just read (the last) as it finishes any other', () => {
@@ -97,5 +95,20 @@ describe('orders in flight', () => {
     flight.add(5);
     assert.deepEqual(flight.finishedPrefix(), [{ offset: 4, result: 'done at once' }]);
   });
-});
 
+  it('takes in only offsets above every one before it, also after all were committed (defect 8)', () => {
+    const flight = new PartitionFlight<string>();
+    assert.equal(flight.add(5), true);
+    assert.equal(flight.add(6), true);
+    // A re-delivery after a seek: 5 and 6 are in the flight already.
+    assert.equal(flight.add(5), false);
+    assert.equal(flight.add(6), false);
+    assert.equal(flight.pending(), 2);
+    flight.finish(5, 'a');
+    flight.finish(6, 'b');
+    flight.take(2);
+    assert.equal(flight.add(6), false, 'committed, so not read again into the flight');
+    assert.equal(flight.add(7), true);
+    assert.deepEqual(flight.finishedPrefix(), []);
+  });
+});

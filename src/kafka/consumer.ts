@@ -1,0 +1,152 @@
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { ConsumerGlobalConfig, EofEvent, KafkaConsumer, LibrdKafkaError, Message, TopicPartitionOffsetAndMetadata } from '@confluentinc/kafka-javascript';
+import type { LibraryListener } from './native-producer.js';
+
+const { ERR__ASSIGN_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
+
+// consume(n) waits this long for a first message, then takes only what is ready: Ctrl-C, the end of
+// the topic and a rebalance are looked at between two calls.
+const CONSUME_WAIT_MS = 100;
+
+// Methods lib/kafka-consumer.js has that the binding's type definitions leave out.
+interface UntypedMethods {
+  assignmentLost(): boolean;
+  rebalanceProtocol(): 'NONE' | 'EAGER' | 'COOPERATIVE';
+  incrementalAssign(partitions: { topic: string; partition: number }[]): void;
+  incrementalUnassign(partitions: { topic: string; partition: number }[]): void;
+  setDefaultIsTimeoutOnlyForFirstMessage(onlyFirst: boolean): void;
+  commitCb(offsets: TopicPartitionOffsetAndMetadata[], done: (error: LibrdKafkaError | null) => void): void;
+}
+
+/** A rebalance librdkafka asked for; the partitions stay ours until `finish` hands them over. */
+export interface Rebalance {
+  kind: 'assign' | 'revoke';
+  partitions: { topic: string; partition: number }[];
+  /** The partitions were lost (session timed out, fenced): nothing may be committed for them. */
+  lost: boolean;
+}
+
+/** A committed offset with the metadata written beside it. */
+export interface CommittedOffset {
+  partition: number;
+  /** -1 where the group has none. */
+  offset: number;
+  metadata: string | undefined;
+}
+
+/**
+ * The node-rdkafka-compatible consumer of @confluentinc/kafka-javascript, each callback call as a
+ * promise. librdkafka serves rebalances inside consume(): they are queued here, and the reader takes
+ * them between two batches (`takeRebalance`), does what must happen before partitions move, then
+ * `finish`es them, so no batch and no rebalance ever run at once.
+ */
+export class NativeConsumer {
+  readonly client: KafkaConsumer & UntypedMethods;
+  private readonly rebalances: Rebalance[] = [];
+  private ends: EofEvent[] = [];
+  // Leaving: librdkafka's last revoke is handed over at once, as nothing reads any more.
+  private closing = false;
+
+  constructor(config: ConsumerGlobalConfig, onLibrary: LibraryListener) {
+    this.client = new kafkaJavascript.KafkaConsumer({
+      ...config,
+      rebalance_cb: (error: LibrdKafkaError, assignment: { topic: string; partition: number }[]) => {
+        const rebalance: Rebalance = {
+          kind: error.code === ERR__ASSIGN_PARTITIONS ? 'assign' : 'revoke',
+          partitions: assignment.map(({ topic, partition }) => ({ topic, partition })),
+          lost: this.client.assignmentLost(),
+        };
+        if (this.closing) this.finish(rebalance);
+        else this.rebalances.push(rebalance);
+      },
+    }, { 'auto.offset.reset': 'earliest' }) as KafkaConsumer & UntypedMethods;
+    this.client.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
+    this.client.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.client.on('partition.eof', (end) => this.ends.push(end));
+    this.client.on('event.log', (event: { message?: unknown }) => onLibrary(String(event.message)));
+    this.client.on('event.error', (error) => onLibrary(`Error: ${error.message}`));
+  }
+
+  connect(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.connect({ timeout: timeoutMs }, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  subscribe(topic: string): void {
+    this.client.subscribe([topic]);
+  }
+
+  /** Up to `max` records, and the partitions found at their end (librdkafka's partition EOF). */
+  consume(max: number): Promise<{ messages: Message[]; ends: EofEvent[] }> {
+    return new Promise((resolve, reject) => {
+      this.client.consume(max, (error, messages) => {
+        // The EOF events are emitted before this callback, in the same call.
+        const ends = this.ends;
+        this.ends = [];
+        if (error) reject(error);
+        else resolve({ messages, ends });
+      });
+    });
+  }
+
+  /** The oldest rebalance not yet handled. */
+  takeRebalance(): Rebalance | undefined {
+    return this.rebalances.shift();
+  }
+
+  /** Hands the partitions over: librdkafka goes on with the rebalance. */
+  finish(rebalance: Rebalance): void {
+    const cooperative = this.client.rebalanceProtocol() === 'COOPERATIVE';
+    if (rebalance.kind === 'assign') {
+      if (cooperative) this.client.incrementalAssign(rebalance.partitions);
+      else this.client.assign(rebalance.partitions);
+    } else if (cooperative) this.client.incrementalUnassign(rebalance.partitions);
+    else this.client.unassign();
+  }
+
+  assignment(topic: string): number[] {
+    return this.client.assignments().filter((tp) => tp.topic === topic).map((tp) => tp.partition);
+  }
+
+  /** Commits the offsets (and their metadata) and resolves once the broker has them. */
+  commit(offsets: TopicPartitionOffsetAndMetadata[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.commitCb(offsets, (error: LibrdKafkaError | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** The group's committed offsets of `partitions` of `topic`, with their metadata. */
+  committed(topic: string, partitions: number[], timeoutMs: number): Promise<CommittedOffset[]> {
+    return new Promise((resolve, reject) => {
+      this.client.committed(partitions.map((partition) => ({ topic, partition })), timeoutMs, (error, found) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        resolve(found.map((entry) => ({
+          partition: entry.partition,
+          offset: Number.isSafeInteger(entry.offset) && entry.offset >= 0 ? entry.offset : -1,
+          metadata: entry.metadata ?? undefined,
+        })));
+      });
+    });
+  }
+
+  /** Reads `partition` again from `offset` (it must be assigned). */
+  seek(topic: string, partition: number, offset: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.seek({ topic, partition, offset }, timeoutMs, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Leaves the group (what must be committed was, before) and lets go of the connections. */
+  disconnect(): Promise<void> {
+    this.closing = true;
+    // What is still queued is handed over now, in order: close() waits for librdkafka's rebalance to end.
+    for (let rebalance = this.takeRebalance(); rebalance !== undefined; rebalance = this.takeRebalance()) this.finish(rebalance);
+    return new Promise((resolve) => {
+      this.client.disconnect(() => resolve());
+    });
+  }
+}
