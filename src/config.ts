@@ -142,7 +142,7 @@ export const consumeFlags = {
       throw new UsageError(`--guarantee must be exactly-once or at-least-once, got "${String(value)}"`);
     },
   },
-  aggregatesTopic: topicFlag('--aggregates-topic <name>', 'compacted topic holding each partition\'s aggregate (exactly-once)', 'orders-aggregates'),
+  aggregatesTopic: topicFlag('--aggregates-topic <name>', 'where orders 0.1 kept each partition\'s aggregate: read only to restore a group it last committed (aggregates now travel in the committed offsets)', 'orders-aggregates'),
   failRate: {
     syntax: '--fail-rate <0..1>', help: 'probability that one processing attempt fails', shownDefault: '0.3',
     parse: (value: string | boolean | undefined): number => parseNumber('--fail-rate', value ?? '0.3', 0, 1),
@@ -164,7 +164,7 @@ export const statsFlags = {
   ...commonFlags,
   group: consumeFlags.group,
   topic: topicFlag('--topic <name>', 'topic the group consumes', 'orders'),
-  aggregatesTopic: topicFlag('--aggregates-topic <name>', 'compacted topic of the aggregates', 'orders-aggregates'),
+  aggregatesTopic: consumeFlags.aggregatesTopic,
   byPartition: switchFlag('--by-partition', 'also show each partition'),
 } satisfies FlagSet;
 

@@ -3,10 +3,10 @@ import { AggregatesGapError, messageOf } from '../errors.js';
 import { restoreAggregates } from '../kafka/aggregate-store.js';
 import { GROUP_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, authorizationFailure } from '../kafka/failures.js';
 import { Transactions } from '../kafka/transactions.js';
-import { EMPTY_AGGREGATE, addOrder } from '../processing/aggregate.js';
+import { EMPTY_AGGREGATE, addOrder, type Aggregate } from '../processing/aggregate.js';
+import { decodeCommitMetadata, encodeCommitMetadata } from '../processing/commit-metadata.js';
 import type { Lease } from '../processing/partition-totals.js';
 import type { Outcome } from '../processing/process-record.js';
-import { encodeSnapshot, snapshotKey } from '../processing/snapshot.js';
 import { Dispatch } from './dispatch.js';
 import { deadLetterOf, inFlight, type ConsumeMode, type ConsumeParts } from './mode.js';
 
@@ -22,9 +22,9 @@ export const TRANSACTIONAL_ID_PREFIX = 'orders-';
 
 /**
  * Exactly-once: as soon as orders finished (1 ms apart at the least), one transaction takes each
- * partition's unbroken run of finished orders: their dead letters, a snapshot of each partition's
- * aggregate and the consumed offsets. On assignment
- * the aggregates are restored from the snapshots that match the committed offsets.
+ * partition's unbroken run of finished orders: their dead letters and the consumed offsets, each
+ * with its partition's aggregate in the offset's metadata. On assignment the aggregates are restored
+ * from the committed offsets.
  */
 export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   const { options, session, totals, tally } = parts;
@@ -33,14 +33,26 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   // Resolves to the error of a failed restore (or undefined), so a failure is never an unhandled rejection.
   let restoring: Promise<unknown> = Promise.resolve(undefined);
 
+  // A partition's aggregate travels in its committed offset's metadata: one committed() call, whatever
+  // its history. Offsets committed by orders before that have their snapshot in the aggregates topic.
   const restore = async (leases: Lease[]): Promise<void> => {
     if (leases.length === 0) return;
     const partitions = leases.map((lease) => lease.partition);
+    // read_committed: an offset commit in a transaction still open is waited for, not read stale.
     const committed = await consumer.committed(options.topic, partitions, session.timeoutMs * 3);
-    const offsets = new Map(committed.map((entry) => [entry.partition, entry.offset]));
-    const aggregates = await restoreAggregates(session, options.aggregatesTopic, source, offsets);
-    for (const lease of leases) totals.restore(lease, aggregates.get(lease.partition)?.aggregate ?? EMPTY_AGGREGATE);
-    session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...aggregates].map(([partition, { aggregate }]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
+    const aggregates = new Map<number, Aggregate>();
+    const older = new Map<number, number>();
+    for (const { partition, offset, metadata } of committed) {
+      const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
+      if (decoded === undefined) aggregates.set(partition, EMPTY_AGGREGATE);
+      else if (decoded.kind === 'ours') aggregates.set(partition, decoded.state.aggregate);
+      else older.set(partition, offset);
+    }
+    if (older.size > 0) {
+      for (const [partition, { aggregate }] of await restoreAggregates(session, options.aggregatesTopic, source, older)) aggregates.set(partition, aggregate);
+    }
+    for (const lease of leases) totals.restore(lease, aggregates.get(lease.partition) ?? EMPTY_AGGREGATE);
+    session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...aggregates].map(([partition, aggregate]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
   };
   // Every partition still restoring, not only the newest assignment's: a restore under way for an
   // earlier one may fail, and its partitions must not wait for ever.
@@ -64,9 +76,9 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   };
 
   /**
-   * One transaction for what finished in every partition (or in `partitions`): their dead letters, a
-   * snapshot of each partition's aggregate and the offsets after them. Only once it commits are the
-   * outcomes counted and shown.
+   * One transaction for what finished in every partition (or in `partitions`): their dead letters and
+   * the offsets after them, each with its partition's aggregate. Only once it commits are the outcomes
+   * counted and shown.
    */
   const commitFinished = async (partitions?: number[]): Promise<void> => {
     if (!(await restored())) return;
@@ -79,7 +91,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
         return aggregate;
       });
       const last = Number(finished[finished.length - 1]?.record.offset);
-      return [{ partition, lease, finished, after, snapshot: { group: options.group, topic: options.topic, partition, aggregate, offset: last } }];
+      return [{ partition, lease, finished, after, aggregate, last, next: last + 1 }];
     });
     if (batches.length === 0) return;
     try {
@@ -87,12 +99,10 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
         // The offsets first: while the coordinator still ends the previous transaction it answers
         // CONCURRENT_TRANSACTIONS, which librdkafka retries after retry.backoff.ms for offsets but after a
         // fixed 20 ms for the partitions a send adds. Then the records, queued; the commit fails if any is not written.
-        await txn.sendOffsets(batches.map(({ snapshot }) => ({ topic: options.topic, partition: snapshot.partition, offset: snapshot.offset + 1 })), consumer);
+        // Each offset carries its partition's aggregate: both commit, or neither.
+        await txn.sendOffsets(batches.map(({ partition, aggregate, next }) => ({ topic: options.topic, partition, offset: next, metadata: encodeCommitMetadata(next, { aggregate, doneAbove: [] }).metadata })), consumer);
         for (const { finished } of batches) {
           for (const { record, result } of finished) if (result.kind === 'dead-letter') txn.produce(options.dlqTopic, deadLetterOf(parts, record, result));
-        }
-        for (const { snapshot } of batches) {
-          txn.produce(options.aggregatesTopic, { key: Buffer.from(snapshotKey(snapshot.group, snapshot.topic, snapshot.partition)), value: encodeSnapshot(snapshot), headers: {} });
         }
       });
     } catch (error) {
@@ -100,13 +110,13 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
       const refused = authorizationFailure(error, (code) => (code === TRANSACTIONAL_ID_AUTHORIZATION_FAILED
         ? { operation: 'WRITE', resource: `transactional id ${transactions.transactionalId}` }
         : code === GROUP_AUTHORIZATION_FAILED ? { operation: 'READ', resource: `group ${options.group}` }
-          : { operation: 'WRITE', resource: `topics ${options.dlqTopic}, ${options.aggregatesTopic}` }));
+          : { operation: 'WRITE', resource: `topic ${options.dlqTopic}` }));
       if (refused !== undefined) session.fail(refused);
       throw error;
     }
-    for (const { partition, lease, finished, after, snapshot } of batches) {
+    for (const { partition, lease, finished, after, last } of batches) {
       dispatch.committed(partition, lease, finished.length);
-      parts.done.report(partition, snapshot.offset);
+      parts.done.report(partition, last);
       finished.forEach(({ record, result }, index) => {
         totals.set(lease, after[index] ?? EMPTY_AGGREGATE);
         tally.record(record, result, totals.total());

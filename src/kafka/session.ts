@@ -329,12 +329,16 @@ export class KafkaSession {
     if (missing.length > 0) throw new MissingTopicError(`topic ${missing.join(', ')} does not exist on ${this.brokers.join(',')}`);
   }
 
-  /** The offsets `group` committed on `topic` (-1 where none), once no transaction is about to change them. */
-  async groupOffsets(group: string, topic: string): Promise<Map<number, number>> {
+  async topicExists(topic: string): Promise<boolean> {
+    return (await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs }))).includes(topic);
+  }
+
+  /** The offsets `group` committed on `topic` (-1 where none) with their metadata, once no transaction is about to change them. */
+  async groupOffsets(group: string, topic: string): Promise<Map<number, { offset: number; metadata: string | undefined }>> {
     const admin = await this.admin();
     // Stable offsets: an offset commit inside a transaction still open is waited for, not skipped.
     const found = await this.step(`reading the offsets of group ${group}`, () => admin.fetchOffsets({ groupId: group, topics: [topic], requireStableOffsets: true, timeout: this.timeoutMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
-    return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, committedOffset(p.offset)] as [number, number])));
+    return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, { offset: committedOffset(p.offset), metadata: p.metadata ?? undefined }] as const)));
   }
 
   /** Log start and high watermark of every partition of `topic`; read_committed, the end is the last stable offset instead. */
