@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchAdmin } from './admin.js';
+import { writeChart } from './chart.js';
 import { benchCodec } from './codec.js';
 import { benchRegistryCodec, type RegistryCodecFigures } from './registry-codec.js';
 import { machineInfo } from './machine.js';
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), runId, settings, machine, loadAverageAtEnd: os.loadavg(), codec, registryCodec, rounds, summary }, null, 2)}\n`);
   process.stdout.write(markdown(settings, machine, summary));
   progress(`results written to ${file}`);
+  progress(`chart written to ${await writeChart(file)}`);
 }
 
 function show(what: string, figures: Throughput): Throughput {

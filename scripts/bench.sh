@@ -7,7 +7,8 @@
 # runs and the registry one (not on the fail-rate runs, which set their own flags). parseArgs wants the "=".
 # Registry mode is measured beside plain mode against a local Apicurio registry (BENCH_REGISTRY_PORT, default
 # 29081; BENCH_REGISTRY=0 skips it).
-# Prints a markdown table on stdout and writes bench/results/<timestamp>.json.
+# Prints a markdown table on stdout and writes bench/results/<timestamp>.json and a chart of it beside it,
+# <timestamp>.svg (bench/chart.ts; `npm run bench:chart -- bench/results/X.json` draws one for an existing file).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -38,12 +38,13 @@ start_timeout_s="${KAFKA_START_TIMEOUT_S:-120}"
 offsets_partitions=10
 transaction_partitions=10
 
-die() { echo "kafka-cluster.sh: $*" >&2; exit 1; }
-say() { echo "kafka-cluster.sh: $*" >&2; }
+# shellcheck source=lib/daemon.sh
+source "$root/scripts/lib/daemon.sh"
 
 port_of() { echo $((base_port + $1 - 1)); }
 controller_port_of() { echo $((base_port + 1000 + $1 - 1)); }
 state_of() { echo "$cluster/node-$1"; }
+pid_file_of() { echo "$cluster/node-$1/pid"; }
 bootstrap() { local n s=""; for n in "${nodes[@]}"; do s+="${s:+,}127.0.0.1:$(port_of "$n")"; done; echo "$s"; }
 
 check_node() { [[ "${1:-}" =~ ^[123]$ ]] || die "node must be 1, 2 or 3 (got '${1:-}')"; }
@@ -53,16 +54,6 @@ install() {
   bash "$root/scripts/kafka.sh" install
   bash "$root/scripts/kafka.sh" install-tools
 }
-
-running_pid() {
-  local pid_file; pid_file="$(state_of "$1")/pid"
-  [ -f "$pid_file" ] || return 1
-  local pid; pid="$(cat "$pid_file")"
-  kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Three brokers share two cores with the tests: a small heap, one GC thread, and the JIT's minimum.
 # Sets java_cmd for node N (an array, so that nohup can run it).
@@ -127,10 +118,8 @@ cluster_id() {
 # Starts node N in the background on its data directory (formatting it the first time); does not wait.
 launch() {
   local n="$1" state; state="$(state_of "$n")"
-  if pid="$(running_pid "$n")"; then say "node $n already running (pid $pid)"; return; fi
-  local port; for port in "$(port_of "$n")" "$(controller_port_of "$n")"; do
-    port_open "$port" && die "port $port is taken by another process; set CLUSTER_PORT"
-  done
+  if pid="$(running_pid "$(pid_file_of "$n")")"; then say "node $n already running (pid $pid)"; return; fi
+  ports_free CLUSTER_PORT "$(port_of "$n")" "$(controller_port_of "$n")"
   write_config "$n"
   java_cmd_for "$n"
   if [ ! -f "$state/data/meta.properties" ]; then
@@ -138,19 +127,17 @@ launch() {
   fi
   # Keep the previous run's log (e.g. the one that was killed) next to the new one.
   [ -f "$state/server.log" ] && mv "$state/server.log" "$state/server.log.1"
-  nohup "${java_cmd[@]}" kafka.Kafka "$state/server.properties" >>"$state/stdout.log" 2>&1 </dev/null &
-  echo $! > "$state/pid"
+  daemon_start "$(pid_file_of "$n")" "$state/stdout.log" "${java_cmd[@]}" kafka.Kafka "$state/server.properties"
 }
 
 # The port opens before the broker is unfenced; "Kafka Server started" says it can serve clients,
 # and a broker only gets there once a controller quorum (two of three nodes) is up.
+serving() { port_open "$(port_of "$1")" && grep -q "Kafka Server started" "$(state_of "$1")/server.log" 2>/dev/null; }
+
 wait_ready() {
   local n="$1" deadline="$2" state; state="$(state_of "$n")"
-  until port_open "$(port_of "$n")" && grep -q "Kafka Server started" "$state/server.log" 2>/dev/null; do
-    running_pid "$n" >/dev/null || { tail -20 "$state/stdout.log" "$state/server.log" >&2; die "node $n exited during start-up"; }
-    [ "$SECONDS" -lt "$deadline" ] || die "node $n not ready after ${start_timeout_s}s; see $state/server.log"
-    sleep 0.2
-  done
+  daemon_wait_ready "node $n" "$(pid_file_of "$n")" "$deadline" "$start_timeout_s" 20 \
+    "$state/stdout.log" "$state/server.log" -- serving "$n"
 }
 
 # A restarted node serves clients before it has caught up; until then a partition it replicates has
@@ -184,41 +171,37 @@ start_node() {
   launch "$n"
   local deadline=$((SECONDS + start_timeout_s))
   wait_ready "$n" "$deadline"
-  say "node $n serving on 127.0.0.1:$(port_of "$n") after $(elapsed_since "$t0") s (pid $(running_pid "$n"))"
+  say "node $n serving on 127.0.0.1:$(port_of "$n") after $(elapsed_since "$t0") s (pid $(running_pid "$(pid_file_of "$n")"))"
   [ "$until" = serving ] && return
   wait_in_sync "$deadline"
   say "node $n in sync (no under-replicated partitions) after $(elapsed_since "$t0") s"
 }
 
 # SIGTERM runs a controlled shutdown (leadership moves away first); past 30 s it is stuck, so kill it.
+# All signalled first, then waited for: the nodes shut down side by side.
 stop_nodes() {
   local n pid pids=()
   for n in "$@"; do
-    if pid="$(running_pid "$n")"; then kill "$pid"; pids+=("$n:$pid"); else rm -f "$(state_of "$n")/pid"; fi
+    if pid="$(daemon_signal "$(pid_file_of "$n")")"; then pids+=("$n:$pid"); fi
   done
   local entry
   for entry in "${pids[@]}"; do
     n="${entry%%:*}" pid="${entry#*:}"
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && { say "node $n did not stop in 30 s; killing it"; kill -9 "$pid"; }
-    rm -f "$(state_of "$n")/pid"
+    daemon_reap "$(pid_file_of "$n")" "$pid" 30 || say "node $n did not stop in 30 s; killing it"
     say "node $n stopped"
   done
 }
 
 kill_node() {
   local n="$1" pid
-  pid="$(running_pid "$n")" || die "node $n is not running"
-  kill -9 "$pid"
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-  rm -f "$(state_of "$n")/pid"
+  pid="$(daemon_kill "$(pid_file_of "$n")")" || die "node $n is not running"
   say "node $n (pid $pid) killed"
 }
 
 status() {
   local n pid up=0
   for n in "${nodes[@]}"; do
-    if pid="$(running_pid "$n")"; then
+    if pid="$(running_pid "$(pid_file_of "$n")")"; then
       up=$((up + 1))
       echo "node $n: running on 127.0.0.1:$(port_of "$n") (pid $pid, rss $(($(awk '/VmRSS/ { print $2 }' "/proc/$pid/status") / 1024)) MB)"
     else

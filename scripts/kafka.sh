@@ -23,28 +23,19 @@ state="$home/$state_name-$port"
 pid_file="$state/pid"
 log_file="$state/server.log"
 start_timeout_s="${KAFKA_START_TIMEOUT_S:-90}"
-
-die() { echo "kafka.sh: $*" >&2; exit 1; }
+# shellcheck source=lib/daemon.sh
+source "$root/scripts/lib/daemon.sh"
 
 install() {
   if [ -f "$libs/.complete" ]; then return; fi
   command -v java >/dev/null || die "java is not installed (Kafka 4 needs Java 17+)"
   command -v mvn >/dev/null || die "mvn is not installed (it resolves the Kafka jars)"
-  echo "kafka.sh: resolving Kafka jars from Maven Central into $libs" >&2
+  say "resolving Kafka jars from Maven Central into $libs"
   rm -rf "$libs"
   mvn -q -B -f "$root/scripts/kafka/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$libs" -DincludeScope=runtime >&2
   touch "$libs/.complete"
 }
-
-running_pid() {
-  [ -f "$pid_file" ] || return 1
-  local pid; pid="$(cat "$pid_file")"
-  kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 java_cmd=(java -Xms512m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
   -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties"
@@ -132,7 +123,7 @@ users=(admin orders-app orders-noacl orders-notxn)
 # broker running from $libs is never touched.
 install_tools() {
   if [ -f "$tools_libs/.complete" ]; then return; fi
-  echo "kafka.sh: resolving Kafka's admin tools from Maven Central into $tools_libs" >&2
+  say "resolving Kafka's admin tools from Maven Central into $tools_libs"
   rm -rf "$tools_libs"
   mvn -q -B -f "$root/scripts/kafka/tools/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$tools_libs" -DincludeScope=runtime >&2
@@ -240,18 +231,21 @@ grant_acls() {
 
 print_client_files() {
   local name
-  echo "kafka.sh: client properties (librdkafka names, e.g. kcat -F FILE):" >&2
+  say "client properties (librdkafka names, e.g. kcat -F FILE):"
   for name in "${users[@]}" wrong-password unknown-user untrusted-ca; do echo "  $(client_file "$name")" >&2; done
 }
 
+# The port opens before the broker is unfenced; the log line says it can serve clients.
+serving() { port_open "$port" && grep -q "Kafka Server started" "$log_file" 2>/dev/null; }
+
 start() {
   install
-  if pid="$(running_pid)"; then
-    echo "kafka.sh: broker already running on 127.0.0.1:$port (pid $pid)" >&2
+  if pid="$(running_pid "$pid_file")"; then
+    say "broker already running on 127.0.0.1:$port (pid $pid)"
     if [ "$security" = sasl_ssl ]; then print_client_files; fi
     return
   fi
-  if port_open "$port"; then die "port $port is taken by another process; set KAFKA_PORT"; fi
+  ports_free KAFKA_PORT "$port"
   if [ "$security" = sasl_ssl ]; then
     install_tools
     # Keys, passwords and the broker's config (which holds admin's password) are for this user only.
@@ -262,37 +256,25 @@ start() {
   write_config
   if [ ! -f "$state/data/meta.properties" ]; then format_storage; fi
   : > "$log_file"
-  nohup "${java_cmd[@]}" kafka.Kafka "$state/server.properties" >>"$state/stdout.log" 2>&1 </dev/null &
-  echo $! > "$pid_file"
-  local deadline=$((SECONDS + start_timeout_s))
-  # The port opens before the broker is unfenced; the log line says it can serve clients.
-  until port_open "$port" && grep -q "Kafka Server started" "$log_file" 2>/dev/null; do
-    running_pid >/dev/null || { tail -20 "$state/stdout.log" "$log_file" >&2; die "broker exited during start-up"; }
-    [ "$SECONDS" -lt "$deadline" ] || die "broker not ready after ${start_timeout_s}s; see $log_file"
-    sleep 0.2
-  done
+  daemon_start "$pid_file" "$state/stdout.log" "${java_cmd[@]}" kafka.Kafka "$state/server.properties"
+  daemon_wait_ready broker "$pid_file" $((SECONDS + start_timeout_s)) "$start_timeout_s" 20 \
+    "$state/stdout.log" "$log_file" -- serving
   if [ "$security" = sasl_ssl ]; then
     grant_acls
     print_client_files
-    echo "kafka.sh: secured broker ready on 127.0.0.1:$port (pid $(cat "$pid_file")), ACLs on names starting with '$acl_prefix'" >&2
+    say "secured broker ready on 127.0.0.1:$port (pid $(cat "$pid_file")), ACLs on names starting with '$acl_prefix'"
   else
-    echo "kafka.sh: broker ready on 127.0.0.1:$port (pid $(cat "$pid_file"))" >&2
+    say "broker ready on 127.0.0.1:$port (pid $(cat "$pid_file"))"
   fi
 }
 
+# A controlled shutdown takes a few seconds; past 30 s it is stuck, so kill it.
 stop() {
-  local pid
-  pid="$(running_pid)" || { rm -f "$pid_file"; echo "kafka.sh: no broker running on port $port" >&2; return; }
-  kill "$pid"
-  # A controlled shutdown takes a few seconds; past 30 s it is stuck, so kill it.
-  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  rm -f "$pid_file"
-  echo "kafka.sh: broker on port $port stopped" >&2
+  if daemon_stop "$pid_file" 30; then say "broker on port $port stopped"; else say "no broker running on port $port"; fi
 }
 
 status() {
-  if pid="$(running_pid)"; then echo "running on 127.0.0.1:$port (pid $pid)"; else echo "stopped"; return 3; fi
+  daemon_status "$pid_file" "on 127.0.0.1:$port" || return
   if [ "$security" = sasl_ssl ]; then echo "client properties: $(client_file orders-app)"; fi
 }
 

@@ -27,7 +27,8 @@ basic_auth="${REGISTRY_BASIC_AUTH:-}"
 # Pinned so that `install` does not depend on whichever plugin version Maven would pick.
 dependency_plugin="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
-die() { echo "registry.sh: $*" >&2; exit 1; }
+# shellcheck source=lib/daemon.sh
+source "$root/scripts/lib/daemon.sh"
 
 java_min=21
 
@@ -60,7 +61,7 @@ find_java() {
 install() {
   if [ -f "$dist/.complete" ]; then return; fi
   command -v mvn >/dev/null || die "mvn is not installed (it resolves the Apicurio Registry distribution)"
-  echo "registry.sh: resolving Apicurio Registry $version from Maven Central into $dist" >&2
+  say "resolving Apicurio Registry $version from Maven Central into $dist"
   rm -rf "$dist" "$home/download"
   mvn -q -B -Dstyle.color=never "$dependency_plugin:copy" \
     -Dartifact="io.apicurio:apicurio-registry-app:$version:tar.gz:all" -DoutputDirectory="$home/download" >&2
@@ -75,25 +76,19 @@ app_jar() {
   echo "$dist/quarkus-run.jar"
 }
 
-running_pid() {
-  [ -f "$pid_file" ] || return 1
-  local pid; pid="$(cat "$pid_file")"
-  kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 http_status() {
   local auth=(); [ -n "$basic_auth" ] && auth=(-u "$basic_auth")
   curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${auth[@]}" "$1" 2>/dev/null || true
 }
 
+# Ready once the Confluent API answers a request.
+answers() { [ "$(http_status "$base_url/subjects")" = 200 ]; }
+
 start() {
   install
   command -v curl >/dev/null || die "curl is not installed (it checks that the registry answers)"
-  if pid="$(running_pid)"; then echo "registry.sh: registry already running at $base_url (pid $pid)" >&2; return; fi
-  if port_open "$port"; then die "port $port is taken by another process; set REGISTRY_PORT"; fi
+  if pid="$(running_pid "$pid_file")"; then say "registry already running at $base_url (pid $pid)"; return; fi
+  ports_free REGISTRY_PORT "$port"
   if port_open "$management_port"; then die "management port $management_port is taken by another process; set REGISTRY_PORT"; fi
   local java jar; java="$(find_java)"; jar="$(app_jar)"
   # Basic authentication by Quarkus against one user listed in the configuration (its "embedded" realm).
@@ -109,34 +104,20 @@ start() {
   mkdir -p "$state"
   : > "$log_file"
   # BACKWARD is Confluent Schema Registry's default compatibility; Apicurio's is NONE.
-  (cd "$state" && QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$port" \
+  (cd "$state" && daemon_start "$pid_file" "$log_file" env QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$port" \
     QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_MANAGEMENT_PORT="$management_port" \
-    exec nohup "$java" -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true \
+    "$java" -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true \
       -Dapicurio.rules.global.compatibility=BACKWARD "${auth_flags[@]}" \
-      -jar "$jar" >>"$log_file" 2>&1 </dev/null) &
-  echo $! > "$pid_file"
-  local deadline=$((SECONDS + start_timeout_s))
-  until [ "$(http_status "$base_url/subjects")" = 200 ]; do
-    running_pid >/dev/null || { tail -30 "$log_file" >&2; die "registry exited during start-up"; }
-    [ "$SECONDS" -lt "$deadline" ] || die "registry not ready after ${start_timeout_s}s; see $log_file"
-    sleep 0.2
-  done
-  echo "registry.sh: registry ready at $base_url (pid $(cat "$pid_file"))" >&2
+      -jar "$jar")
+  daemon_wait_ready registry "$pid_file" $((SECONDS + start_timeout_s)) "$start_timeout_s" 30 "$log_file" -- answers
+  say "registry ready at $base_url (pid $(cat "$pid_file"))"
 }
 
 stop() {
-  local pid
-  pid="$(running_pid)" || { rm -f "$pid_file"; echo "registry.sh: no registry running on port $port" >&2; return; }
-  kill "$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  rm -f "$pid_file"
-  echo "registry.sh: registry on port $port stopped" >&2
+  if daemon_stop "$pid_file" 20; then say "registry on port $port stopped"; else say "no registry running on port $port"; fi
 }
 
-status() {
-  if pid="$(running_pid)"; then echo "running at $base_url (pid $pid)"; else echo "stopped"; return 3; fi
-}
+status() { daemon_status "$pid_file" "at $base_url"; }
 
 # The schemas live in the process's memory, so stopping it is what forgets them; this also drops the log.
 reset() { stop; rm -rf "$state"; }
