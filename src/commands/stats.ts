@@ -26,7 +26,8 @@ export async function stats(options: StatsOptions, session: KafkaSession): Promi
   const older = new Map<number, number>();
   for (const [partition, { offset, metadata }] of committed) {
     const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
-    if (decoded?.kind === 'ours') partitions.push({ group, topic, partition, aggregate: decoded.state.aggregate, offset: offset - 1 });
+    const aggregate = decoded?.kind === 'ours' ? decoded.state.aggregate : undefined;
+    if (aggregate !== undefined) partitions.push({ group, topic, partition, aggregate, offset: offset - 1 });
     else if (decoded !== undefined) older.set(partition, offset);
   }
   if (older.size > 0) {

@@ -45,7 +45,8 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     for (const { partition, offset, metadata } of committed) {
       const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
       if (decoded === undefined) aggregates.set(partition, EMPTY_AGGREGATE);
-      else if (decoded.kind === 'ours') aggregates.set(partition, decoded.state.aggregate);
+      // At-least-once commits carry no aggregate: as with offsets of no metadata, the aggregates topic is asked.
+      else if (decoded.kind === 'ours' && decoded.state.aggregate !== undefined) aggregates.set(partition, decoded.state.aggregate);
       else older.set(partition, offset);
     }
     if (older.size > 0) {

@@ -6,7 +6,8 @@ import type { Aggregate } from './aggregate.js';
  *
  *   o1;<totalCents>;<count>;<done>;
  *
- * numbers in base 36 (totalCents may carry a '-'); the closing ';' makes every truncation foreign; <done> one of
+ * numbers in base 36 (totalCents may carry a '-'), both empty where there is no exact aggregate (at-least-once);
+ * the closing ';' makes every truncation foreign; <done> one of
  *   ''                          nothing above `next` is finished
  *   r<gap>.<run>.<gap>.<run>…   run lengths from `next` on: not finished, finished, … (each >= 1, ending on a finished run)
  *   b<span>.<bits>              bit i set = offset next + 1 + i finished, for i < span; bytes LSB first, base64url unpadded
@@ -17,7 +18,8 @@ import type { Aggregate } from './aggregate.js';
 
 /** What a commit's metadata carries for one partition. */
 export interface CommitState {
-  aggregate: Aggregate;
+  /** Absent where the committer keeps no exact aggregate (at-least-once): only its progress is said. */
+  aggregate?: Aggregate;
   /** Offsets above the committed one that are already finished, ascending, each > committed offset. */
   doneAbove: number[];
 }
@@ -55,7 +57,8 @@ for (let power = 36; POWERS_OF_36.length < 10; power *= 36) POWERS_OF_36.push(po
  */
 export function encodeCommitMetadata(next: number, state: CommitState, budgetBytes = METADATA_BUDGET_BYTES): { metadata: string; fits: boolean } {
   checkState(next, state);
-  const head = `${PREFIX}${state.aggregate.totalCents.toString(36)}${FIELD}${state.aggregate.count.toString(36)}${FIELD}`;
+  const { aggregate } = state;
+  const head = aggregate === undefined ? `${PREFIX}${FIELD}${FIELD}` : `${PREFIX}${aggregate.totalCents.toString(36)}${FIELD}${aggregate.count.toString(36)}${FIELD}`;
   if (head.length + FIELD.length > budgetBytes) throw new InternalError(`a commit metadata budget of ${budgetBytes} bytes cannot hold even the aggregate (${head.length + FIELD.length} bytes)`);
   const { doneAbove } = state;
   const last = doneAbove[doneAbove.length - 1];
@@ -99,20 +102,22 @@ export function decodeCommitMetadata(next: number, metadata: string | null | und
   if (typeof metadata !== 'string' || !metadata.startsWith(PREFIX) || !Number.isSafeInteger(next) || next < 0) return FOREIGN;
   const [total, count, done, end, ...rest] = metadata.slice(PREFIX.length).split(FIELD);
   if (done === undefined || end !== '' || rest.length > 0) return FOREIGN;
+  const exact = total !== '' || count !== '';
   const totalCents = parseBase36(total);
   const countValue = parseBase36(count);
-  if (totalCents === undefined || countValue === undefined || countValue < 0) return FOREIGN;
+  if (exact && (totalCents === undefined || countValue === undefined || countValue < 0)) return FOREIGN;
   const doneAbove = done === '' ? []
     : done.startsWith(RUNS) ? decodeRuns(next, done.slice(RUNS.length))
       : done.startsWith(BITS) ? decodeBits(next, done.slice(BITS.length))
         : undefined;
   if (doneAbove === undefined) return FOREIGN;
+  if (!exact || totalCents === undefined || countValue === undefined) return { kind: 'ours', state: { doneAbove } };
   return { kind: 'ours', state: { aggregate: { totalCents, count: countValue }, doneAbove } };
 }
 
 function checkState(next: number, state: CommitState): void {
   if (!Number.isSafeInteger(next) || next < 0) throw new InternalError(`a committed offset must be a non-negative safe integer, got ${next}`);
-  const { totalCents, count } = state.aggregate;
+  const { totalCents, count } = state.aggregate ?? { totalCents: 0, count: 0 };
   if (!Number.isSafeInteger(totalCents) || !Number.isSafeInteger(count) || count < 0) {
     throw new InternalError(`an aggregate must hold safe integers and a count >= 0, got ${totalCents} cents over ${count}`);
   }

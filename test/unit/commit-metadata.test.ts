@@ -150,6 +150,14 @@ describe('reading commit metadata', () => {
     }
   });
 
+  it('round-trips progress without an aggregate (at-least-once), which no reader of aggregates mistakes for one', () => {
+    const { metadata, fits } = encodeCommitMetadata(10, { doneAbove: [12, 13] });
+    assert.equal(fits, true);
+    assert.equal(metadata.startsWith('o1;;;'), true, metadata);
+    assert.deepEqual(decodeCommitMetadata(10, metadata), { kind: 'ours', state: { doneAbove: [12, 13] } });
+    assert.deepEqual(decodeCommitMetadata(10, 'o1;;;;'), { kind: 'ours', state: { doneAbove: [] } });
+  });
+
   it('calls a malformed aggregate foreign', () => {
     for (const bad of ['o1;1x!;1;;', 'o1;01;1;;', 'o1;-0;1;;', 'o1;1;-1;;', 'o1;A;1;;', 'o1;zzzzzzzzzzz;1;;', 'o1;;1;;', 'o1;1;;;', 'o1;1;1;;;', 'o1;1.5;1;;', 'o1;1;1;x1.1;']) {
       assert.deepEqual(decodeCommitMetadata(5, bad), { kind: 'foreign' }, bad);
