@@ -46,6 +46,10 @@ export class NativeConsumer {
   private ends: EofEvent[] = [];
   // Leaving: librdkafka's last revoke is handed over at once, as nothing reads any more.
   private closing = false;
+  // The binding's disconnect of a client never connected, or a second one, runs its cleanup on memory it
+  // does not own (a segfault, seen when a command failed before its consumer connected).
+  private connecting = false;
+  private disconnected: Promise<void> | undefined;
 
   constructor(config: ConsumerGlobalConfig, onLibrary: LibraryListener) {
     this.client = new kafkaJavascript.KafkaConsumer({
@@ -68,6 +72,7 @@ export class NativeConsumer {
   }
 
   connect(timeoutMs: number): Promise<void> {
+    this.connecting = true;
     return new Promise((resolve, reject) => {
       this.client.connect({ timeout: timeoutMs }, (error) => (error ? reject(error) : resolve()));
     });
@@ -145,8 +150,10 @@ export class NativeConsumer {
     this.closing = true;
     // What is still queued is handed over now, in order: close() waits for librdkafka's rebalance to end.
     for (let rebalance = this.takeRebalance(); rebalance !== undefined; rebalance = this.takeRebalance()) this.finish(rebalance);
-    return new Promise((resolve) => {
+    if (!this.connecting) return Promise.resolve();
+    this.disconnected ??= new Promise((resolve) => {
       this.client.disconnect(() => resolve());
     });
+    return this.disconnected;
   }
 }

@@ -45,6 +45,9 @@ export class NativeProducer {
   private movedAt = performance.now();
   // librdkafka's eos.idemp_state at its last statistics; undefined before the first.
   private idempotence: string | undefined;
+  // The binding's disconnect of a client never connected, or a second one, runs its cleanup on memory it does not own (a segfault).
+  private connecting = false;
+  private disconnected: Promise<void> | undefined;
 
   constructor(config: ProducerGlobalConfig, topic: string, timeoutMs: number, reports: Reports, onDelivery: DeliveryListener, onLibrary: LibraryListener) {
     this.topic = topic;
@@ -77,6 +80,7 @@ export class NativeProducer {
    * every partition of the topic and the producer has its producer id; rejects with librdkafka's error.
    */
   async connect(): Promise<void> {
+    this.connecting = true;
     let metadata = await new Promise<Metadata>((resolve, reject) => {
       this.client.connect({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
     });
@@ -167,12 +171,14 @@ export class NativeProducer {
     }
   }
 
-  /** Lets go of the connections; queued messages are not waited for (commands flush first). */
+  /** Lets go of the connections, once; queued messages are not waited for (commands flush first). */
   disconnect(): Promise<void> {
     clearInterval(this.poller);
-    return new Promise((resolve, reject) => {
+    if (!this.connecting) return Promise.resolve();
+    this.disconnected ??= new Promise((resolve, reject) => {
       this.client.disconnect(0, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
     });
+    return this.disconnected;
   }
 }
 

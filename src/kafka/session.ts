@@ -167,6 +167,8 @@ export class KafkaSession {
       ...PRODUCER_TUNING,
       'transactional.id': transactionalId,
       'transaction.timeout.ms': transactionTimeoutMs,
+      // librdkafka refuses a socket timeout longer than the transaction's (+100 ms).
+      'socket.timeout.ms': Math.min(this.timeoutMs, transactionTimeoutMs),
       // The broker answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are written, a few
       // ms; librdkafka's default 100 ms first wait would be most of each commit (retries still back off exponentially).
       'retry.backoff.ms': 1,
@@ -215,7 +217,8 @@ export class KafkaSession {
         await client.connect();
         return client;
       } catch (error) {
-        // Let go of the failed one now; close() would otherwise wait for it at the end.
+        // Let go of the failed one now, and only once: close() does not see it again.
+        this.forget(client);
         void client.disconnect().catch(() => {});
         throw error;
       }

@@ -21,6 +21,9 @@ export interface OutgoingRecord {
  */
 export class TransactionalProducer {
   private readonly client: kafkaJavascript.Producer;
+  // The binding's disconnect of a client never connected, or a second one, runs its cleanup on memory it does not own (a segfault).
+  private connecting = false;
+  private disconnected: Promise<void> | undefined;
 
   constructor(config: ProducerGlobalConfig, private readonly timeoutMs: number, onLibrary: LibraryListener) {
     this.client = new kafkaJavascript.Producer(config);
@@ -30,6 +33,7 @@ export class TransactionalProducer {
 
   /** Connects and runs initTransactions, which fences an earlier producer of the same transactional id and aborts what it left open. */
   async connect(): Promise<void> {
+    this.connecting = true;
     await new Promise<void>((resolve, reject) => {
       this.client.connect({ timeout: this.timeoutMs }, (error) => (error ? reject(error) : resolve()));
     });
@@ -59,10 +63,12 @@ export class TransactionalProducer {
   }
 
   disconnect(): Promise<void> {
-    this.client.setPollInterval(0);
-    return new Promise((resolve) => {
+    if (!this.connecting) return Promise.resolve();
+    this.disconnected ??= new Promise((resolve) => {
+      this.client.setPollInterval(0);
       this.client.disconnect(0, () => resolve());
     });
+    return this.disconnected;
   }
 
   private call(operation: (done: (error: LibrdKafkaError | null) => void) => void): Promise<void> {
