@@ -25,8 +25,6 @@ describe('orders binary: bad input', () => {
     [['produce', '--topic', 'no spaces'], /^orders: --topic must be a topic name/],
     [['prodcue'], /^error: unknown command 'prodcue' \(Did you mean produce\?\)$/],
     [['consume', '--fail-rat', '0.1'], /^error: unknown option '--fail-rat'/],
-    // Defect 6: the broker would refuse the transaction timeout these imply.
-    [['consume', '--retries', '100', '--backoff-ms', '60000'], /^orders: --retries 100 with --backoff-ms 60000 can keep one order retrying for \d+ s, longer than an exactly-once transaction may stay open \(900 s\); lower --retries or --backoff-ms, or use --guarantee at-least-once$/],
     [['produce', '--report', 'all'], /^orders: --report must be one of each, summary, got "all"$/],
   ];
   for (const [args, message] of cases) {
