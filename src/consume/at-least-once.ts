@@ -4,7 +4,9 @@ import { authorizationFailure } from '../kafka/failures.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch } from './dispatch.js';
-import { deadLetterOf, inFlight, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { deadLetterOf, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { offsetCommits, warnOnceTooBig } from './offset-commits.js';
+import { decodeCommitMetadata } from '../processing/commit-metadata.js';
 
 // The offsets below which every record is done are committed this often, on a rebalance and at the end;
 // a commit after every batch swamped the group coordinator at 10,000 orders/s.
@@ -49,19 +51,29 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     return totals.fold(lease, outcome.order.price) ? done() : undefined;
   });
 
+  const tooBig = warnOnceTooBig((line) => session.logger.warn(line), options.topic);
+  // Each offset names the finished records above it: a restart passes them instead of running them again.
   const commitFinished = async (partitions?: number[]): Promise<void> => {
-    const finished = [...dispatch.finished(partitions)];
-    if (finished.length === 0) return;
+    const commits = offsetCommits(dispatch, partitions, ({ plan }) => ({ doneAbove: plan.doneAbove }), tooBig);
+    if (commits.length === 0) return;
     tally.flush();
-    await consumer.commit(finished.map(([partition, { finished: records }]) =>
-      ({ topic: options.topic, partition, offset: Number(records[records.length - 1]?.record.offset) + 1 })));
-    for (const [partition, { lease, finished: records }] of finished) {
-      dispatch.committed(partition, lease, records.length);
-      parts.done.report(partition, Number(records[records.length - 1]?.record.offset));
+    await consumer.commit(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata })));
+    for (const commit of commits) {
+      dispatch.committed(commit);
+      parts.done.report(commit.partition, commit.plan.next - 1);
     }
   };
+  // What the last commit named as done above its offset is passed, not run again.
+  const skipDone = (partitions: number[]): Promise<void> => untilRestored(parts, async () => {
+    for (const { partition, offset, metadata } of await consumer.committed(options.topic, partitions, session.timeoutMs)) {
+      const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
+      const lease = totals.lease(partition);
+      if (decoded?.kind === 'ours' && lease !== undefined) dispatch.skip(lease, decoded.state.doneAbove);
+    }
+  });
   const mode = inFlight(parts, dispatch, { commit: commitFinished, everyMs: COMMIT_EVERY_MS, eager: false }, {
     connect: async () => { await session.connect(producer, 'dead-letter producer'); },
+    assigned: skipDone,
   });
   const { consumer } = mode;
   return { ...mode, settle: async () => {} };

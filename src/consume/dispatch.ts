@@ -1,6 +1,6 @@
 import { InternalError, messageOf, OrdersError } from '../errors.js';
 import type { SourceRecord } from '../kafka/record.js';
-import { PartitionFlight } from '../processing/flight.js';
+import { PartitionFlight, type CommitPlan } from '../processing/flight.js';
 import type { Lease } from '../processing/partition-totals.js';
 import type { Outcome } from '../processing/process-record.js';
 import { processOrder, type ConsumeParts } from './mode.js';
@@ -16,6 +16,15 @@ interface PartitionState<T> {
   flight: PartitionFlight<Finished<T>>;
   /** The last record started per key: the next one of that key starts when it ends. */
   chains: Map<string, Promise<boolean>>;
+  /** Offsets a commit before the assignment took above its offset: passed, not processed again. */
+  skip: Set<number> | undefined;
+}
+
+/** One partition's commit as planned: what it takes, under the lease the records were read with. */
+export interface PlannedCommit<T> {
+  partition: number;
+  lease: Lease;
+  plan: CommitPlan<Finished<T>>;
 }
 
 /** Records of one key are processed in offset order; a record without a key orders with nothing. */
@@ -41,6 +50,8 @@ export class Dispatch<T> {
   private held = 0;
   // Partitions whose revoke began, with the lease generation then: no record under such a lease is taken in.
   private readonly closed = new Map<number, number>();
+  // Per partition, for the assignment of that lease generation: the offsets its last commit named as done above it.
+  private readonly skips = new Map<number, { generation: number; offsets: Set<number> }>();
   private roomFreed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   /** Called when a record finished; exactly-once commits soon after. */
@@ -73,8 +84,13 @@ export class Dispatch<T> {
       const state = this.stateOf(record.partition);
       if (state === undefined || this.parts.stop.aborted) break;
       accepted++;
+      const offset = Number(record.offset);
+      if (state.skip?.delete(offset) === true) {
+        if (state.flight.addCommitted(offset)) this.held++;
+        continue;
+      }
       // A record read again (a seek, a re-delivery) is in the flight already: taking it twice would corrupt it.
-      if (!state.flight.add(Number(record.offset))) continue;
+      if (!state.flight.add(offset)) continue;
       this.held++;
       // No key is running in this partition (the common case): no key to make, nothing to wait for.
       const key = state.chains.size === 0 ? undefined : orderingKey(record);
@@ -86,24 +102,41 @@ export class Dispatch<T> {
     return accepted;
   }
 
-  /** The finished records at the front of each owned partition, oldest first. */
-  finished(partitions?: number[]): Map<number, { lease: Lease; finished: Finished<T>[] }> {
-    const found = new Map<number, { lease: Lease; finished: Finished<T>[] }>();
+  /**
+   * What a commit of each owned partition (or of `partitions`) would take now: the finished run at the
+   * front and, with `above`, the finished records past the first still in flight. Partitions with
+   * nothing new are left out.
+   */
+  plans(partitions: number[] | undefined, above: boolean): PlannedCommit<T>[] {
+    const found: PlannedCommit<T>[] = [];
     for (const [partition, state] of this.partitions) {
       if (partitions !== undefined && !partitions.includes(partition)) continue;
-      const finished = state.flight.finishedPrefix().map((entry) => entry.result);
-      if (finished.length > 0) found.set(partition, { lease: state.lease, finished });
+      const plan = state.flight.plan(above);
+      if (plan !== undefined) found.push({ partition, lease: state.lease, plan });
     }
     return found;
   }
 
-  /** After their commit: those records leave the flight. */
-  committed(partition: number, lease: Lease, count: number): void {
+  /** True while nothing finished waits for a commit. */
+  allCommitted(): boolean {
+    return this.plans(undefined, true).length === 0;
+  }
+
+  /** After its commit: the records it passed leave the flight, those above it count as committed. */
+  committed({ partition, lease, plan }: PlannedCommit<T>): void {
     const state = this.partitions.get(partition);
     if (state === undefined || state.lease.generation !== lease.generation) return;
     const before = state.flight.pending();
-    state.flight.take(count);
+    state.flight.settle(plan);
     this.release(before - state.flight.pending());
+  }
+
+  /** What the last commit before this assignment named as done above its offset: those records are passed, not run again. */
+  skip(lease: Lease, offsets: number[]): void {
+    if (offsets.length === 0) return;
+    this.skips.set(lease.partition, { generation: lease.generation, offsets: new Set(offsets) });
+    const state = this.partitions.get(lease.partition);
+    if (state !== undefined && state.lease.generation === lease.generation) state.skip = new Set(offsets);
   }
 
   /** A revoke of `partitions` began: from now on no record of theirs is taken in under today's lease. */
@@ -136,7 +169,9 @@ export class Dispatch<T> {
     if (state !== undefined && state.lease.generation === lease.generation) return state;
     // A new assignment: what was in flight under the old one is read again by its owner.
     if (state !== undefined) this.release(state.flight.pending());
-    const fresh: PartitionState<T> = { lease, flight: new PartitionFlight<Finished<T>>(), chains: new Map() };
+    const skip = this.skips.get(partition);
+    this.skips.delete(partition);
+    const fresh: PartitionState<T> = { lease, flight: new PartitionFlight<Finished<T>>(), chains: new Map(), skip: skip?.generation === lease.generation ? skip.offsets : undefined };
     this.partitions.set(partition, fresh);
     return fresh;
   }

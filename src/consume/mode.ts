@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { OrderDecoder } from '../avro/codec.js';
 import type { ConsumeOptions } from '../config.js';
 import { retryPolicyOf } from '../config.js';
-import { SimulatedFailure, messageOf } from '../errors.js';
+import { OrdersError, SimulatedFailure, messageOf } from '../errors.js';
 import type { NativeConsumer } from '../kafka/consumer.js';
 import type { BatchHandler, DoneOffsets, RebalanceHooks } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
@@ -55,14 +56,14 @@ export interface ConsumeMode {
 export function followRebalances(
   parts: ConsumeParts,
   dispatch: { close(partitions: number[]): void; forget(partitions: number[]): void },
-  hooks: { assigned?: (partitions: number[]) => void; revoking?: (partitions: number[]) => Promise<void> } = {},
+  hooks: { assigned?: (partitions: number[]) => Promise<void>; revoking?: (partitions: number[]) => Promise<void> } = {},
 ): RebalanceHooks {
   const { options: { topic }, totals, session } = parts;
   return {
-    assigned: (partitions) => {
+    assigned: async (partitions) => {
       totals.assign(partitions);
       session.logger.info(`assigned ${topic} partitions ${partitions.join(', ') || 'none'}`);
-      hooks.assigned?.(partitions);
+      await hooks.assigned?.(partitions);
     },
     revoking: async (partitions, lost) => {
       dispatch.close(partitions);
@@ -83,7 +84,7 @@ export function inFlight<T>(
   parts: ConsumeParts,
   dispatch: Dispatch<T>,
   commits: { commit: (partitions?: number[]) => Promise<void>; everyMs: number; eager: boolean },
-  setup: { connect: () => Promise<void>; assigned?: (partitions: number[]) => void },
+  setup: { connect: () => Promise<void>; assigned?: (partitions: number[]) => Promise<void> },
 ): Omit<ConsumeMode, 'settle'> {
   let committer: Committer | undefined;
   const consumer = parts.session.consumer(parts.options.group);
@@ -108,9 +109,34 @@ export function inFlight<T>(
     drain: async () => {
       await dispatch.idle();
       // Everything finished is committed before the consumer leaves, unless Ctrl-C or a fatal failure says go.
-      await committer?.close(() => dispatch.finished().size === 0, parts.stop);
+      await committer?.close(() => dispatch.allCommitted(), parts.stop);
     },
   };
+}
+
+// A committed offset that could not be read is asked for again this soon at first, doubling up to the cap.
+const FIRST_RETRY_MS = 200;
+const MAX_RETRY_MS = 2_000;
+
+/**
+ * Runs `restore` (reading the committed offsets of newly assigned partitions) until it works, Ctrl-C, or
+ * a failure no retry fixes, which stops the command. The reader waits for it before it reads those
+ * partitions: what the last commit named as done is known before any record of theirs is taken in.
+ */
+export async function untilRestored(parts: ConsumeParts, restore: () => Promise<void>): Promise<void> {
+  for (let pause = FIRST_RETRY_MS; !parts.stop.aborted; pause = Math.min(2 * pause, MAX_RETRY_MS)) {
+    try {
+      await restore();
+      return;
+    } catch (error) {
+      if (error instanceof OrdersError && !error.canRetry) {
+        parts.session.fail(error);
+        return;
+      }
+      parts.session.logger.warn(`could not read the committed offsets of ${parts.options.topic}, trying again: ${messageOf(error)}`);
+      await sleep(pause, undefined, { signal: parts.stop }).catch(() => undefined);
+    }
+  }
 }
 
 /** Decodes a record and runs the (simulated) business step with the retry policy; a stop rejects the backoff. */

@@ -8,8 +8,8 @@ import type { KafkaSession } from './session.js';
 
 /** What a reader of records does as partitions come and go. */
 export interface RebalanceHooks {
-  /** After an assignment (the whole one, or the added part of an incremental one), before any record of it. */
-  assigned?(partitions: number[]): void;
+  /** After an assignment (the whole one, or the added part of an incremental one); awaited before any record of it is read. */
+  assigned?(partitions: number[]): Promise<void>;
   /**
    * Awaited before partitions are handed over: what finished is committed. `lost`: they are gone
    * already (session timed out, fenced), and nothing may be committed for them.
@@ -103,7 +103,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
     const partitions = event.partitions.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
     if (event.kind === 'assign') {
       for (const partition of partitions) position.assigned(partition);
-      options.rebalance?.assigned?.(partitions);
+      await options.rebalance?.assigned?.(partitions);
     } else {
       await options.rebalance?.revoking?.(partitions, event.lost);
       for (const partition of partitions) position.revoked(partition);

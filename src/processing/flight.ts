@@ -72,15 +72,35 @@ export class FlightGate {
   }
 }
 
+/** What one commit of a partition takes, computed from its flight. */
+export interface CommitPlan<T> {
+  /** Finished records no commit took yet, oldest first: the run at the front, then (if asked) those above it. */
+  fresh: { offset: number; result: T }[];
+  /** How many records at the front the commit passes, records committed before above the front among them. */
+  front: number;
+  /** The offset to commit: the first record not finished, or the one after the last record. */
+  next: number;
+  /** Finished offsets above `next`, committed before or by this commit: a restart skips them. */
+  doneAbove: number[];
+}
+
+interface Entry<T> {
+  offset: number;
+  result: T | undefined;
+  /** Finished and committed (above the front, or before a restart): nothing left to do but pass it. */
+  committed: boolean;
+}
+
 /**
  * The records of one partition that were read and are not committed yet, in offset order, each
- * pending or finished with its result. Only the finished run at the front may be committed: the
- * committable offset never passes a record still in flight.
+ * pending, finished with its result, or committed above the front. A commit takes the finished run at
+ * the front and (as Confluent's Parallel Consumer does) the finished records above it: the committed
+ * offset stops at the first record still in flight, and the finished ones above it are named beside it.
  */
 export class PartitionFlight<T> {
   // Offsets increase, so entries stay sorted: a finish finds its record by binary search, and a
   // take moves `head` instead of splicing (both were linear in what is held, and it can be many).
-  private records: { offset: number; result: T | undefined }[] = [];
+  private records: Entry<T>[] = [];
   private head = 0;
   // Index of the first record not finished: the finished run at the front ends there.
   private open = 0;
@@ -89,9 +109,20 @@ export class PartitionFlight<T> {
 
   /** A record was read; false (and nothing added) unless its offset is above every one added before. */
   add(offset: number): boolean {
+    return this.push({ offset, result: undefined, committed: false });
+  }
+
+  /** A record a commit before a restart already took (it stood above that commit's offset): it is passed, not processed. */
+  addCommitted(offset: number): boolean {
+    if (!this.push({ offset, result: undefined, committed: true })) return false;
+    this.advance();
+    return true;
+  }
+
+  private push(entry: Entry<T>): boolean {
     const last = this.records[this.records.length - 1];
-    if ((last?.offset ?? this.committed - 1) >= offset) return false;
-    this.records.push({ offset, result: undefined });
+    if ((last?.offset ?? this.committed - 1) >= entry.offset) return false;
+    this.records.push(entry);
     return true;
   }
 
@@ -99,11 +130,16 @@ export class PartitionFlight<T> {
   finish(offset: number, result: T): boolean {
     const index = this.indexOf(offset);
     const entry = index === undefined ? undefined : this.records[index];
-    if (index === undefined || entry === undefined) return false;
+    if (index === undefined || entry === undefined || entry.committed) return false;
     entry.result = result;
     if (index !== this.open) return false;
-    while (this.records[this.open]?.result !== undefined) this.open++;
+    this.advance();
     return true;
+  }
+
+  // Moves `open` past the finished records at the front.
+  private advance(): void {
+    for (let entry = this.records[this.open]; entry !== undefined && (entry.result !== undefined || entry.committed); entry = this.records[this.open]) this.open++;
   }
 
   private indexOf(offset: number): number | undefined {
@@ -123,19 +159,49 @@ export class PartitionFlight<T> {
     return undefined;
   }
 
-  /** The finished records at the front, oldest first, without taking them. */
-  finishedPrefix(): { offset: number; result: T }[] {
-    const prefix: { offset: number; result: T }[] = [];
-    // `open` already marks where the finished run ends.
+  /**
+   * What a commit would take now, undefined when nothing finished since the last: the finished run at the
+   * front and, with `above`, the finished records past the first one still in flight. Records committed
+   * above the front before are named in `doneAbove` either way, so that a restart never runs them again.
+   */
+  plan(above: boolean): CommitPlan<T> | undefined {
+    const fresh: { offset: number; result: T }[] = [];
     for (let index = this.head; index < this.open; index++) {
-      const record = this.records[index];
-      if (record?.result !== undefined) prefix.push({ offset: record.offset, result: record.result });
+      const entry = this.records[index];
+      if (entry?.result !== undefined) fresh.push({ offset: entry.offset, result: entry.result });
     }
-    return prefix;
+    const doneAbove: number[] = [];
+    // Past the first record in flight: scanned only when something is held there (a retry backing off, say).
+    for (let index = this.open + 1; index < this.records.length; index++) {
+      const entry = this.records[index];
+      if (entry === undefined) continue;
+      if (entry.committed) doneAbove.push(entry.offset);
+      else if (above && entry.result !== undefined) {
+        doneAbove.push(entry.offset);
+        fresh.push({ offset: entry.offset, result: entry.result });
+      }
+    }
+    const first = this.records[this.open];
+    const last = this.records[this.records.length - 1];
+    if (fresh.length === 0 || last === undefined) return undefined;
+    return { fresh, front: this.open - this.head, next: first?.offset ?? last.offset + 1, doneAbove };
   }
 
-  /** Takes the first `count` records (once their commit went through): the next offset to commit moves past them. */
-  take(count: number): void {
+  /** After its commit went through: the front leaves, and the records above it that it took count as committed. */
+  settle(plan: CommitPlan<T>): void {
+    this.take(plan.front);
+    for (const { offset } of plan.fresh) {
+      if (offset <= plan.next) continue;
+      const index = this.indexOf(offset);
+      const entry = index === undefined ? undefined : this.records[index];
+      if (entry === undefined) continue;
+      entry.committed = true;
+      entry.result = undefined;
+    }
+  }
+
+  // The first `count` records leave (their commit went through): the committed offset moves past them.
+  private take(count: number): void {
     const last = this.records[Math.min(this.head + count, this.records.length) - 1];
     if (count <= 0 || last === undefined) return;
     this.head = Math.min(this.head + count, this.records.length);
@@ -149,6 +215,7 @@ export class PartitionFlight<T> {
     }
   }
 
+  /** Records held: read and not yet passed by a commit. */
   pending(): number {
     return this.records.length - this.head;
   }

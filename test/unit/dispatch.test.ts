@@ -3,7 +3,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { encodeOrder } from '../../src/avro/codec.js';
 import { parseConsumeOptions } from '../../src/config.js';
-import { Dispatch } from '../../src/consume/dispatch.js';
+import { Dispatch, type PlannedCommit } from '../../src/consume/dispatch.js';
 import type { ConsumeParts } from '../../src/consume/mode.js';
 import { Tally } from '../../src/consume/tally.js';
 import { InternalError } from '../../src/errors.js';
@@ -24,6 +24,11 @@ function partsFor(stop: AbortSignal): ConsumeParts {
   totals.assign([0]);
   const events = { processed: () => {}, retrying: () => {}, deadLettered: () => {} };
   return { options, session, events, totals, tally: new Tally(events), gate: new FlightGate(options.maxInFlight, stop), stop, done: new DoneOffsets(), decoder: bareAvro };
+}
+
+// The finished run at the front of partition 0, as a commit would take it.
+function frontOf(dispatch: Dispatch<Outcome>): PlannedCommit<Outcome> | undefined {
+  return dispatch.plans([0], false)[0];
 }
 
 function records(count: number, keyOf = (offset: number): string => `k${offset}`): SourceRecord[] {
@@ -47,12 +52,13 @@ describe('dispatching records', () => {
     await tick();
     assert.equal(read.accepted, undefined, 'the reader waits');
     assert.ok(read.full > 0, 'and asks for a commit');
-    const finished = dispatch.finished().get(0);
-    assert.equal(finished?.finished.length, 20_000);
-    dispatch.committed(0, finished.lease, 20_000);
+    const finished = frontOf(dispatch);
+    assert.equal(finished?.plan.fresh.length, 20_000);
+    assert.ok(finished);
+    dispatch.committed(finished);
     await tick();
     assert.equal(read.accepted, 20_005);
-    assert.deepEqual(dispatch.finished().get(0)?.finished.map(({ record }) => record.offset), ['20000', '20001', '20002', '20003', '20004']);
+    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ result: { record } }) => record.offset), ['20000', '20001', '20002', '20003', '20004']);
   });
 
   it('asks again for a commit when the record that blocked the front finishes while reading waits', async () => {
@@ -65,13 +71,14 @@ describe('dispatching records', () => {
     await tick();
     assert.equal(read.accepted, undefined, 'the reader waits for room');
     assert.equal(read.full, 1);
-    assert.equal(dispatch.finished().get(0), undefined, 'a commit could make no room yet');
+    assert.equal(frontOf(dispatch), undefined, 'a commit could make no room yet');
     finishFirst();
     await tick();
     assert.equal(read.full, 2, 'now a commit can: it is asked for at once, not at the next tick');
-    const finished = dispatch.finished().get(0);
-    assert.equal(finished?.finished.length, 20_000);
-    dispatch.committed(0, finished.lease, 20_000);
+    const finished = frontOf(dispatch);
+    assert.equal(finished?.plan.fresh.length, 20_000);
+    assert.ok(finished);
+    dispatch.committed(finished);
     await tick();
     assert.equal(read.accepted, 20_001);
   });
@@ -103,11 +110,12 @@ describe('dispatching records', () => {
     await tick();
     // The revoke starts; its commit frees room while the partition still has its lease.
     dispatch.close([0]);
-    const finished = dispatch.finished().get(0);
-    assert.equal(finished?.finished.length, 20_000);
-    dispatch.committed(0, finished.lease, 20_000);
+    const finished = frontOf(dispatch);
+    assert.equal(finished?.plan.fresh.length, 20_000);
+    assert.ok(finished);
+    dispatch.committed(finished);
     assert.equal(await accepting, 20_000, 'the waiting record of the closing partition is not taken in');
-    assert.equal(dispatch.finished().get(0), undefined, 'and no state was made again from the old lease');
+    assert.equal(frontOf(dispatch), undefined, 'and no state was made again from the old lease');
   });
 
   it('lets records of other keys run while one hot key waits: records queued behind their key hold no slot (issue 18, defect 7)', async () => {
@@ -138,6 +146,24 @@ describe('dispatching records', () => {
     assert.equal(failures.length, 1);
     assert.ok(failures[0] instanceof InternalError);
     assert.match((failures[0] as Error).message, /^orders\/0@1 failed unexpectedly: a bug$/);
-    assert.deepEqual(dispatch.finished().get(0)?.finished.map(({ record }) => record.offset), ['0'], 'nothing past the failed record is committable');
+    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ result: { record } }) => record.offset), ['0'], 'nothing past the failed record is committable');
+  });
+
+  it('passes the records the last commit named as done above its offset: they are not run again after a restart (issue 18)', async () => {
+    const parts = partsFor(new AbortController().signal);
+    const ran: string[] = [];
+    const dispatch = new Dispatch<Outcome>(parts, (record, outcome) => {
+      ran.push(record.offset);
+      return outcome;
+    });
+    const lease = parts.totals.lease(0);
+    assert.ok(lease);
+    dispatch.skip(lease, [1, 3]);
+    assert.equal(await dispatch.accept(records(5)), 5);
+    await dispatch.idle();
+    assert.deepEqual(ran, ['0', '2', '4']);
+    const front = frontOf(dispatch);
+    assert.deepEqual(front?.plan.fresh.map(({ offset }) => offset), [0, 2, 4]);
+    assert.equal(front?.plan.next, 5);
   });
 });
