@@ -23,8 +23,13 @@ export function machineInfo(): Machine {
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   const kafka = /<kafka\.version>([^<]+)</.exec(readFileSync(`${ROOT}scripts/kafka/pom.xml`, 'utf8'))?.[1] ?? 'unknown';
   // kcat links the distribution's librdkafka, not the client's: worth knowing when comparing the two.
-  const kcatVersion = /Version (\S+) .*librdkafka (\S+)/.exec(execFileSync('kcat', ['-V'], { encoding: 'utf8' }));
-  const kcat = kcatVersion === null ? 'unknown' : `${kcatVersion[1] ?? '?'} (librdkafka ${kcatVersion[2] ?? '?'})`;
+  let kcat = 'not installed';
+  try {
+    const kcatVersion = /Version (\S+) .*librdkafka (\S+)/.exec(execFileSync('kcat', ['-V'], { encoding: 'utf8' }));
+    kcat = kcatVersion === null ? 'unknown' : `${kcatVersion[1] ?? '?'} (librdkafka ${kcatVersion[2] ?? '?'})`;
+  } catch {
+    // --only input runs no kcat: bench.sh installs it for the runs that do.
+  }
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['describe', '--always', '--dirty', '--exclude', '*'], { cwd: ROOT, encoding: 'utf8' }).trim();

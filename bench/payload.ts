@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encodeOrder } from '../src/avro/codec.js';
 import { orderGenerator } from '../src/orders/generate.js';
@@ -75,4 +75,26 @@ export function mismatch(output: Buffer, payload: Payload): string | undefined {
     at = newline + 1 + size;
   }
   return seen.size === payload.count ? undefined : `${seen.size} of ${payload.count} records read back`;
+}
+
+/**
+ * The orders `orders produce --seed` makes, as the JSON lines `orders produce --input` reads (createdAt
+ * ISO-8601, as dlq-tail --json prints it), written 10,000 lines at a time.
+ */
+export function writeInputLines(file: string, count: number, seed: number): void {
+  const nextOrder = orderGenerator(seed);
+  mkdirSync(dirname(file), { recursive: true });
+  const fd = openSync(file, 'w');
+  try {
+    for (let written = 0; written < count;) {
+      const lines: string[] = [];
+      for (; lines.length < 10_000 && written < count; written++) {
+        const { orderId, product, price, createdAt } = nextOrder();
+        lines.push(JSON.stringify({ orderId, product, price, createdAt: new Date(createdAt).toISOString() }));
+      }
+      writeSync(fd, `${lines.join('\n')}\n`);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

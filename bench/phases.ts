@@ -63,6 +63,16 @@ export async function ordersProduce(bench: Bench, topic: string, count: number, 
   return { ...throughput(bench, result, count, brokerCpu), selfReportedOrdersPerSecond: reportedRate(output()) };
 }
 
+/** `orders produce --input <file>` of a file of `count` JSON lines: checked whole, then sent. */
+export async function ordersProduceInput(bench: Bench, topic: string, file: string, count: number): Promise<Throughput> {
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  const run = launch(...orders('produce', '--input', file, '--topic', topic, '--broker', bench.broker, '--partitions', String(PARTITIONS)), 'pipe', QUIET);
+  const output = text(run.stdout);
+  const result = await succeeded(run, 'orders produce --input', limitFor(count));
+  await expectRecords(bench, topic, count);
+  return { ...throughput(bench, result, count, brokerCpu), selfReportedOrdersPerSecond: reportedRate(output()) };
+}
+
 /** `orders produce --report each --json`: a JSON line per acknowledged order, then the summary. */
 export async function ordersProduceEach(bench: Bench, topic: string, count: number, seed: number): Promise<Throughput> {
   const brokerCpu = cpuSecondsOf(bench.brokerPid);

@@ -10,6 +10,8 @@ export interface Rounds {
   ordersProduce: Throughput[];
   /** `orders produce --report each --json`, a line per order. */
   ordersProduceEach: Throughput[];
+  /** `orders produce --input` of a file of the same number of JSON lines. */
+  ordersProduceInput: Throughput[];
   kcatProduce: Throughput[];
   /** `orders consume` of the produced topic under each guarantee (empty for one not measured). */
   ordersConsume: Record<Guarantee, Throughput[]>;
@@ -48,7 +50,7 @@ export interface Target {
 
 /** Each target under a name of its own, so a table row reads its own target and no other. */
 export type Targets = Record<
-  | 'produce' | 'produceEach' | 'consumeAtLeastOnce' | 'consumeExactlyOnce'
+  | 'produce' | 'produceEach' | 'produceInput' | 'produceInputRss' | 'consumeAtLeastOnce' | 'consumeExactlyOnce'
   | 'latencyAtLeastOnce1k' | 'latencyExactlyOnce1k' | 'latencyExactlyOnce10k'
   | 'produceRss' | 'consumeRssAtLeastOnce' | 'consumeRssExactlyOnce' | 'encodes' | 'decodes'
   | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss' | 'registryProduce' | 'registryConsume',
@@ -89,7 +91,11 @@ export interface LatencySummary {
 
 export interface Summary {
   bytesPerOrder: number;
-  produce: { orders: Medians; kcat: Medians; ratio: number; ordersMBps: number; kcatMBps: number; each: Medians; eachRatio: number };
+  produce: {
+    orders: Medians; kcat: Medians; ratio: number; ordersMBps: number; kcatMBps: number; each: Medians; eachRatio: number;
+    /** --input: wall against plain produce's wall, and its send loop against plain produce's (the check pass left out). */
+    input: Medians; inputRatio: number; inputSendRatio: number;
+  };
   consume: { kcat: Medians; orders: Record<Guarantee, GuaranteeConsume> };
   latency: LatencySummary[];
   codec: { encodesPerSecond: number; decodesPerSecond: number };
@@ -129,6 +135,9 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
   const produceRatio = produce.orders.ordersPerSecond / produce.kcat.ordersPerSecond;
   const each = medians(rounds.ordersProduceEach);
   const eachRatio = each.ordersPerSecond / produce.orders.ordersPerSecond;
+  const input = medians(rounds.ordersProduceInput);
+  const inputRatio = input.ordersPerSecond / produce.orders.ordersPerSecond;
+  const inputSendRatio = input.selfReportedOrdersPerSecond / produce.orders.selfReportedOrdersPerSecond;
   const latencyTargets = Object.fromEntries(LATENCY_TARGETS.map(({ key, rate, guarantee, p99Ms }) => {
     const p99 = latency.find((entry) => entry.rate === rate && entry.guarantee === guarantee)?.p99 ?? Number.NaN;
     return [key, atMost(`p99 end-to-end at ${count(rate)}/s, ${guarantee}`, p99, p99Ms, ' ms', 'p99 ')];
@@ -155,7 +164,10 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
     atMost(`peak RSS of consume, ${n} orders, ${guarantee}`, consume[guarantee].orders.peakRssMb, RSS_MB, ' MB');
   return {
     bytesPerOrder,
-    produce: { ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6, each, eachRatio },
+    produce: {
+      ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6,
+      each, eachRatio, input, inputRatio, inputSendRatio,
+    },
     consume: { kcat: kcatConsume, orders: consume },
     latency,
     codec: { encodesPerSecond: codec.medianEncodesPerSecond, decodesPerSecond: codec.medianDecodesPerSecond },
@@ -169,6 +181,9 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
       retriesRss: atMost('peak RSS at fail-rate 0.3', retryRss, 200, ' MB'),
       produce: atLeast('produce / kcat -P', produceRatio, 0.4, ' × kcat'),
       produceEach: atLeast('produce --report each / plain produce', eachRatio, 0.7, ' × plain'),
+      // Issue 21: a file of your own orders, checked and then sent, at most 0.2 slower than random ones; the whole command's wall is judged.
+      produceInput: atLeast('produce --input / plain produce, wall', inputRatio, 0.8, ' × plain'),
+      produceInputRss: atMost(`peak RSS of produce --input, ${n} lines`, input.peakRssMb, RSS_MB, ' MB'),
       consumeAtLeastOnce: consumeTarget('at-least-once'),
       consumeExactlyOnce: consumeTarget('exactly-once'),
       ...latencyTargets,
@@ -218,6 +233,8 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
   const rows = [
     `| Produce ${n}, orders/s (wall; acks=all, idempotent) | ${count(produce.orders.ordersPerSecond)} | ${count(produce.kcat.ordersPerSecond)} | ${fixed(produce.ratio)} | ${judged(targets.produce)} |`,
     `| Produce ${n} with \`--report each --json\` (a line per order), orders/s; ratio to plain produce | ${count(produce.each.ordersPerSecond)} | | ${fixed(produce.eachRatio)} | ${judged(targets.produceEach)} |`,
+    `| Produce ${n} from a file with \`--input\` (JSON lines, checked whole, then sent), orders/s (wall); ratio to plain produce | ${count(produce.input.ordersPerSecond)} | | ${fixed(produce.inputRatio)} | ${judged(targets.produceInput)} |`,
+    `| Produce \`--input\`, send loop alone (the check pass left out), orders/s; ratio to plain produce's send loop (${count(produce.orders.selfReportedOrdersPerSecond)}) | ${count(produce.input.selfReportedOrdersPerSecond)} | | ${fixed(produce.inputSendRatio)} | | |`,
     `| Produce, MB/s of Avro values (${fixed(summary.bytesPerOrder, 1)} B/order) | ${fixed(produce.ordersMBps)} | ${fixed(produce.kcatMBps)} | ${fixed(produce.ratio)} | | |`,
     ...GUARANTEES.map((guarantee) => {
       const { orders, ratio } = consume.orders[guarantee];
@@ -232,6 +249,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
       return `| End-to-end latency at ${count(entry.rate)}/s for ${entry.seconds} s, ${entry.guarantee}, p50 / p99 / p99.9 (max) ms | ${entry.p50} / ${entry.p99} / ${entry.p999} (${entry.max}) | | | ${target === undefined ? ' | ' : judged(target)} |`;
     }),
     `| Peak RSS, produce ${n}, MB | ${fixed(produce.orders.peakRssMb, 0)} | ${fixed(produce.kcat.peakRssMb, 0)} | | ${judged(targets.produceRss)} |`,
+    `| Peak RSS, produce ${n} with \`--input\`, MB | ${fixed(produce.input.peakRssMb, 0)} | | | ${judged(targets.produceInputRss)} |`,
     ...GUARANTEES.map((guarantee) =>
       `| Peak RSS, consume ${n} ${guarantee}, MB | ${fixed(consume.orders[guarantee].orders.peakRssMb, 0)} | ${fixed(consume.kcat.peakRssMb, 0)} | | ${judged(consumeRssTargets[guarantee])} |`),
     ...latency.map((entry) => `| Peak RSS, latency consumer at ${count(entry.rate)}/s ${entry.guarantee}, MB | ${fixed(entry.consumerPeakRssMb, 0)} | | | | |`),
@@ -263,6 +281,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
     '|---|---:|---:|---:|',
     cpuRow('orders produce', produce.orders),
     cpuRow('orders produce --report each --json', produce.each),
+    cpuRow('orders produce --input', produce.input),
     cpuRow('kcat -P', produce.kcat),
     ...GUARANTEES.map((guarantee) => cpuRow(`orders consume --guarantee ${guarantee} --json`, consume.orders[guarantee].orders)),
     cpuRow('kcat -G', consume.kcat),

@@ -7,8 +7,10 @@ import { writeChart } from './chart.js';
 import { benchCodec } from './codec.js';
 import { benchRegistryCodec, type RegistryCodecFigures } from './registry-codec.js';
 import { machineInfo } from './machine.js';
-import { writePayload } from './payload.js';
-import { RETRY_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersProduceEach, ordersRetries, verifyKcatTopic, type Bench, type Throughput } from './phases.js';
+import { writeInputLines, writePayload } from './payload.js';
+import {
+  RETRY_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersProduceEach, ordersProduceInput, ordersRetries, verifyKcatTopic, type Bench, type Throughput,
+} from './phases.js';
 import { killAll } from './proc.js';
 import { RETRY_FAIL_RATES, markdown, retryKey, summarise, type Rounds } from './report.js';
 import { GUARANTEES, parseSettings } from './settings.js';
@@ -37,18 +39,23 @@ async function main(): Promise<void> {
 
   progress(`writing ${settings.orders} Avro orders for kcat`);
   const payload = writePayload(`${ROOT}bench/tmp/payload-${runId}.bin`, settings.orders, SEED);
+  progress(`writing ${settings.orders} JSON lines for orders produce --input`);
+  const inputFile = `${ROOT}bench/tmp/input-${runId}.jsonl`;
+  writeInputLines(inputFile, settings.orders, SEED);
 
   const admin = benchAdmin(settings.broker);
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
-  const rounds: Rounds = { ordersProduce: [], ordersProduceEach: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [] };
+  const rounds: Rounds = { ordersProduce: [], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [] };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
       const tag = `bench-${runId}-r${round}`;
       const ordersTopic = `${tag}-orders`;
       const kcatTopic = `${tag}-kcat`;
-      progress(`round ${round}/${settings.rounds}: produce ${settings.orders} (orders, orders --report each, then kcat)`);
+      progress(`round ${round}/${settings.rounds}: produce ${settings.orders} (orders, orders --input${settings.inputOnly ? '' : ', orders --report each, then kcat'})`);
       rounds.ordersProduce.push(show('orders produce', await ordersProduce(bench, ordersTopic, settings.orders, SEED)));
+      rounds.ordersProduceInput.push(show('orders produce --input', await ordersProduceInput(bench, `${tag}-input`, inputFile, settings.orders)));
+      if (settings.inputOnly) continue;
       rounds.ordersProduceEach.push(show('orders produce --report each --json', await ordersProduceEach(bench, `${tag}-each`, settings.orders, SEED)));
       rounds.kcatProduce.push(show('kcat -P', await kcatProduce(bench, kcatTopic, payload)));
       if (round === 1) {
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
     killAll();
     await admin.disconnect();
     rmSync(payload.file, { force: true });
+    rmSync(inputFile, { force: true });
   }
 
   const summary = summarise(settings, rounds, codec, payload.valueBytes, registryCodec);

@@ -15,8 +15,10 @@ export interface Settings {
   mode: 'quick' | 'full';
   orders: number;
   rounds: number;
-  /** Only the produce phases (orders, orders --report each, kcat): for measuring a produce change quickly. */
+  /** Only the produce phases (orders, orders --report each, orders --input, kcat): for measuring a produce change quickly. */
   produceOnly: boolean;
+  /** Only plain produce and produce --input (--only input): the input row and what it is compared with. */
+  inputOnly: boolean;
   broker: string;
   brokerPid: number | undefined;
   /** Extra flags for every `orders consume`, without any --guarantee (which `guarantees` took over). */
@@ -48,7 +50,7 @@ export function parseSettings(argv: string[]): Settings {
   const quick = values.quick === true;
   const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be a whole number from 1 to 20, got ${values.rounds}`);
-  if (values.only !== undefined && values.only !== 'produce') throw new Error(`--only must be produce, got ${values.only}`);
+  if (values.only !== undefined && values.only !== 'produce' && values.only !== 'input') throw new Error(`--only must be produce or input, got ${values.only}`);
   const brokerPid = values['broker-pid'] === undefined || values['broker-pid'] === '' ? undefined : Number(values['broker-pid']);
   const seconds = quick ? 10 : 30;
   const { rest: consumeArgs, guarantee } = takeGuarantee(values['consume-args'].split(/\s+/).filter(Boolean));
@@ -63,7 +65,8 @@ export function parseSettings(argv: string[]): Settings {
     mode: quick ? 'quick' : 'full',
     orders: quick ? 100_000 : 1_000_000,
     rounds,
-    produceOnly: values.only === 'produce',
+    produceOnly: values.only !== undefined,
+    inputOnly: values.only === 'input',
     broker: values.broker,
     brokerPid,
     consumeArgs,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of `orders` against kcat on a fresh local broker of its own, which it starts and stops.
-# Usage: npm run bench [-- --quick] [--rounds N] [--only produce] [--consume-args="--flag value"]   (BENCH_KAFKA_PORT, default 29092)
+# Usage: npm run bench [-- --quick] [--rounds N] [--only produce|input] [--consume-args="--flag value"]   (BENCH_KAFKA_PORT, default 29092)
+# --only input: plain produce and produce --input of a file of as many JSON lines, nothing else.
 # Consume and latency run under both guarantees (--guarantee at-least-once and exactly-once, each judged
 # on its own target); a --guarantee inside --consume-args narrows them to that one guarantee, and the
 # rows of the other say "not measured". The rest of --consume-args goes on each of those `orders consume`

@@ -10,7 +10,7 @@ import {
   consumeFlags, dlqReplayFlags, dlqTailFlags, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions,
   parseStatsOptions, produceFlags, statsFlags, type ConnectionOptions, type Env, type FlagSet, type LogLevel, type RawFlags, type RawValue,
 } from './config.js';
-import { DeliveryError, InternalError, exitCodeOf, messageOf } from './errors.js';
+import { BadInputError, DeliveryError, InternalError, errorLines, exitCodeOf, messageOf } from './errors.js';
 import { KafkaSession } from './kafka/session.js';
 import { Redactor } from './redact.js';
 import {
@@ -33,14 +33,17 @@ interface CommandSpec<O extends RunOptions, V extends View> {
 }
 
 const produceCommand: CommandSpec<ReturnType<typeof parseProduceOptions>, ReturnType<typeof produceView>> = {
-  name: 'produce', description: 'send random Avro-encoded orders', flags: produceFlags, parse: parseProduceOptions, clientId: 'orders-producer',
-  view: (options, term) => produceView(term, options.count),
+  name: 'produce', description: 'send Avro-encoded orders: random ones, or those of a file of JSON lines (--input)', flags: produceFlags, parse: parseProduceOptions, clientId: 'orders-producer',
+  view: (_options, term) => produceView(term),
   run: async (options, session, view) => {
     const summary = await produce(options, session, view);
     view.summary(summary, options.topic);
+    const { stoppedAt } = summary;
+    const where = stoppedAt === undefined ? undefined : `${summary.input ?? ''} line ${stoppedAt.line}: ${stoppedAt.reason}`;
     if (summary.failed > 0) {
-      throw new DeliveryError(`${summary.failed} of ${summary.requested} orders were not acknowledged by the broker: ${summary.firstError ?? 'unknown error'}`);
+      throw new DeliveryError(`${summary.failed} of ${summary.requested} orders were not acknowledged by the broker: ${summary.firstError ?? 'unknown error'}${where === undefined ? '' : `; the input stopped at ${where}`}`);
     }
+    if (where !== undefined) throw new BadInputError([`${where}; stopped there, after sending the ${summary.sent} orders before it`], false);
   },
 };
 
@@ -148,7 +151,7 @@ export async function main(argv: string[], writeError: (line: string) => void = 
   } catch (error) {
     // Commander has already printed its one-line message (or the help / version text).
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    writeError(`orders: ${messageOf(error)}\n`);
+    for (const line of errorLines(error)) writeError(`orders: ${line}\n`);
     if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) writeError(`${error.stack ?? ''}\n`);
     return exitCodeOf(error);
   }

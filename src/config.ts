@@ -120,8 +120,20 @@ export const commonFlags = {
 export const produceFlags = {
   ...commonFlags,
   topic: topicFlag('--topic <name>', 'topic to send to', 'orders'),
-  count: integerFlag('--count <n>', 'how many orders', 10, 0, Number.MAX_SAFE_INTEGER),
+  count: {
+    syntax: '--count <n>', help: 'how many orders; with --input, at most this many of its orders', shownDefault: '10; with --input, every line',
+    // Not given is told apart from 10: with --input it means every line.
+    parse: (value: RawValue): number | undefined => (value === undefined ? undefined : parseInteger('--count', value, 0, 0, Number.MAX_SAFE_INTEGER)),
+  },
   seed: seedFlag('PRNG seed: the same seed gives the same orders'),
+  input: {
+    syntax: '--input <file>',
+    help: 'send the orders of this file instead of random ones, one JSON object a line ({"orderId","product","price","createdAt"}, createdAt ISO-8601 or epoch ms); - reads stdin. A file is checked whole before anything is sent',
+    parse: (value: RawValue): string | undefined => {
+      if (value === '') throw new UsageError('--input must name a file, or - for stdin');
+      return value === undefined ? undefined : String(value);
+    },
+  },
   rate: {
     syntax: '--rate <n>', help: 'at most this many orders per second (default: as fast as possible)',
     parse: (value: string | boolean | undefined): number | undefined => (value === undefined ? undefined : parseNumber('--rate', value, 0.001, 10_000_000)),
@@ -205,7 +217,14 @@ export interface Environment {
 type Resolved<F extends FlagSet> = Omit<OptionsOf<F>, 'broker' | 'config' | 'property' | 'schemaRegistry'> & Environment;
 export type CommonOptions = Resolved<typeof commonFlags>;
 export type ConnectionOptions = Pick<CommonOptions, 'brokers' | 'timeoutMs' | 'properties' | 'registry'>;
-export type ProduceOptions = Omit<Resolved<typeof produceFlags>, 'report'> & { report: 'each' | 'summary' };
+export type ProduceOptions = Omit<Resolved<typeof produceFlags>, 'count' | 'report'> & {
+  /** At most this many orders: --count, else 10 random ones, or with --input every line (Infinity). */
+  count: number;
+  /** --seed came with --input, where it means nothing: the command says so and goes on. */
+  seedIgnored: boolean;
+  /** --report, else each up to REPORT_EACH_MAX orders; undefined while that number is not known (--input without --count). */
+  report: 'each' | 'summary' | undefined;
+};
 export type ConsumeOptions = Resolved<typeof consumeFlags>;
 export type DlqTailOptions = Resolved<typeof dlqTailFlags>;
 export type StatsOptions = Resolved<typeof statsFlags>;
@@ -227,7 +246,17 @@ export function parseFlags<F extends FlagSet>(flags: F, raw: RawFlags, env: Env)
 
 export function parseProduceOptions(raw: RawFlags, env: Env): ProduceOptions {
   const options = parseFlags(produceFlags, raw, env);
-  return { ...options, report: options.report ?? (options.count <= REPORT_EACH_MAX ? 'each' : 'summary') };
+  const generated = options.input === undefined;
+  const count = options.count ?? (generated ? 10 : Number.POSITIVE_INFINITY);
+  return {
+    ...options, count, seedIgnored: !generated && raw.seed !== undefined,
+    report: options.report ?? (generated || count <= REPORT_EACH_MAX ? reportFor(count) : undefined),
+  };
+}
+
+/** --report's default for `orders` orders (undefined: not known): a line each for a few, only the totals for many. */
+export function reportFor(orders: number | undefined): 'each' | 'summary' {
+  return orders !== undefined && orders <= REPORT_EACH_MAX ? 'each' : 'summary';
 }
 
 export function parseConsumeOptions(raw: RawFlags, env: Env): ConsumeOptions {

@@ -1,6 +1,6 @@
 /** Every failure the tool reports is one of these; checks read the class or its flags, never the message. */
 export const errorCodes = [
-  'usage', 'broker', 'registry', 'authentication', 'authorization', 'missing-topic', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
+  'usage', 'bad-input', 'broker', 'registry', 'authentication', 'authorization', 'missing-topic', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -21,6 +21,21 @@ export abstract class OrdersError extends Error {
 export class UsageError extends OrdersError {
   readonly code = 'usage';
   override readonly exitCode = 2;
+}
+
+/**
+ * Lines of --input that are not orders, one message line each. A file's are all found before anything
+ * is sent: exit 2, as for bad flags. stdin's first one stops the command after the orders before it
+ * were sent: exit 1, as a partial run.
+ */
+export class BadInputError extends OrdersError {
+  readonly code = 'bad-input';
+  override readonly exitCode: number;
+
+  constructor(lines: readonly string[], nothingSent: boolean) {
+    super(lines.join('\n'));
+    this.exitCode = nothingSent ? 2 : 1;
+  }
 }
 
 /** The broker did not answer in time, or refused the request; the same step may work later. */
@@ -104,6 +119,11 @@ export class InternalError extends OrdersError {
 /** The exit code for anything thrown: the error's own, else 1. */
 export function exitCodeOf(error: unknown): number {
   return error instanceof OrdersError ? error.exitCode : 1;
+}
+
+/** The lines of the error report: a BadInputError's, one per bad line; anything else is one line. */
+export function errorLines(error: unknown): string[] {
+  return error instanceof BadInputError ? error.message.split('\n') : [messageOf(error)];
 }
 
 /** Reads the message of anything thrown, for one-line error reports; aggregate errors show their parts. */

@@ -77,7 +77,7 @@ export interface ProduceView extends ProduceEvents, View {
   summary(summary: ProduceSummary, topic: string): void;
 }
 
-export function produceView(term: Terminal, count: number): ProduceView {
+export function produceView(term: Terminal): ProduceView {
   // Started with the first progress, so it never spins while the broker is being reached.
   let spinner: Ora | undefined;
   let ora: typeof import('ora').default | undefined;
@@ -89,10 +89,10 @@ export function produceView(term: Terminal, count: number): ProduceView {
       if (term.json) lines.add(sentJson(order, partition, offset));
       else lines.add(`Sent order: ${JSON.stringify(orderJson(order))} (partition ${partition}, offset ${offset})`);
     },
-    progress(sent) {
+    progress(sent, of) {
       if (ora === undefined) return;
       spinner ??= ora({ stream: process.stderr }).start();
-      spinner.text = `sent ${sent} of ${count} orders`;
+      spinner.text = of === undefined ? `sent ${sent} orders` : `sent ${sent} of ${of} orders`;
     },
     close() {
       lines.flush();
@@ -105,10 +105,12 @@ export function produceView(term: Terminal, count: number): ProduceView {
       if (term.json) {
         term.out(JSON.stringify({
           event: 'summary', topic, requested: summary.requested, sent: summary.sent, failed: summary.failed,
-          seed: summary.seed, elapsed_ms: Math.round(summary.elapsedMs), orders_per_s: rate,
+          // No seed made the orders of --input: null, and where they came from.
+          seed: summary.seed ?? null, ...(summary.input === undefined ? {} : { input: summary.input }), elapsed_ms: Math.round(summary.elapsedMs), orders_per_s: rate,
         }));
       } else {
-        term.out(`Produced ${summary.sent} of ${summary.requested} orders to ${topic} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${rate} orders/s), ${summary.failed} failed, seed ${summary.seed}`);
+        const origin = summary.input === undefined ? `seed ${summary.seed ?? '?'}` : `from ${summary.input}`;
+        term.out(`Produced ${summary.sent} of ${summary.requested} orders to ${topic} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${rate} orders/s), ${summary.failed} failed, ${origin}`);
       }
     },
   };

@@ -33,12 +33,14 @@ export class OrdersProcess {
   readonly done: Promise<Run>;
   private readonly started = performance.now();
 
-  constructor(t: Pick<TestContext, 'after'>, args: string[], env: NodeJS.ProcessEnv = {}, command: string[] = [process.execPath, BIN]) {
+  constructor(t: Pick<TestContext, 'after'>, args: string[], env: NodeJS.ProcessEnv = {}, command: string[] = [process.execPath, BIN], stdin: 'ignore' | 'pipe' = 'ignore') {
     const [file = process.execPath, ...before] = command;
     this.child = spawn(file, [...before, ...args], {
       env: { ...process.env, KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin, 'pipe', 'pipe'],
     });
+    // A process that exits while the test still writes to it must not fail the test with EPIPE.
+    this.child.stdin?.on('error', () => {});
     // Also when an assertion fails half way: no process outlives its test.
     t.after(() => {
       if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
@@ -61,9 +63,9 @@ export class OrdersProcess {
   }
 }
 
-/** Starts `orders` in the background; the test that started it kills it at its end. */
-export function startOrders(t: Pick<TestContext, 'after'>, args: string[], env: NodeJS.ProcessEnv = {}): OrdersProcess {
-  return new OrdersProcess(t, args, env);
+/** Starts `orders` in the background, its stdin a pipe the test writes if asked; the test that started it kills it at its end. */
+export function startOrders(t: Pick<TestContext, 'after'>, args: string[], env: NodeJS.ProcessEnv = {}, stdin: 'ignore' | 'pipe' = 'ignore'): OrdersProcess {
+  return new OrdersProcess(t, args, env, [process.execPath, BIN], stdin);
 }
 
 /** Runs `orders` to completion; a run that outlives `timeoutMs` is killed and fails the test. */
@@ -123,6 +125,8 @@ const kafka = new Kafka({ kafkaJS: { brokers: BROKERS.split(','), clientId: 'ord
 export interface RawRecord {
   partition: number;
   offset: string;
+  /** Milliseconds since the epoch, as Kafka gives it. */
+  timestamp: string;
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, string>;
@@ -136,6 +140,17 @@ export async function produceRaw(topic: string, messages: KafkaJS.Message[]): Pr
     await producer.send({ topic, messages });
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** Whether the broker has `topic`; asking does not create it. */
+export async function topicExists(topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(topic);
+  } finally {
+    await admin.disconnect();
   }
 }
 
@@ -165,7 +180,7 @@ export async function readAll(topic: string, expected: number, options: { atLeas
       eachMessage: async ({ partition, message }) => {
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-        records.push({ partition, offset: message.offset, key: message.key, value: message.value, headers });
+        records.push({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers });
       },
     });
     await eventually(() => records.length >= expected, timeoutMs, () => `reading ${topic}: ${records.length} of ${expected} records`);

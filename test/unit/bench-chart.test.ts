@@ -5,10 +5,12 @@ import { describe, it } from 'node:test';
 import { chartPathOf, chartSvg, latencyRows, newestResults, ratioRows, type ChartResults } from '../../bench/chart.js';
 
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
-const newest = (): ChartResults => JSON.parse(readFileSync(newestResults(RESULTS), 'utf8')) as ChartResults;
+// A full run (every figure measured): a later partial run (--only input, say) must not change what these tests see.
+const FULL_RUN = '2026-11-27T11-13-44-102Z.json';
+const newest = (): ChartResults => JSON.parse(readFileSync(`${RESULTS}${FULL_RUN}`, 'utf8')) as ChartResults;
 
 describe('bench chart', () => {
-  it('draws the newest results file as an SVG naming each figure, baseline and latency run', async () => {
+  it('draws a full run\'s results file as an SVG naming each figure, baseline and latency run', async () => {
     const svg = await chartSvg(newest());
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     for (const name of ['produce', 'consume at-least-once', 'consume exactly-once', 'consume exactly-once, excl. start-up', 'kcat',
@@ -40,6 +42,10 @@ describe('bench chart', () => {
       targets: [{ figure: 'produce', target: 0.4 }],
     });
     assert.deepEqual(latencyRows(results).map(({ percentile }) => percentile), ['p50', 'p99.9', 'max']);
+  });
+
+  it('finds the newest results file by its name', () => {
+    assert.match(newestResults(RESULTS), /\d{4}-\d\d-\d\dT[\d-]+Z\.json$/);
   });
 
   it('writes the chart beside its results file', () => {

@@ -37,7 +37,7 @@ describe('bench report', () => {
   it('judges each guarantee against kcat -G with its own target, and registry consume against the same guarantee', () => {
     const settings = parseSettings(['--quick']);
     const rounds: Rounds = {
-      ordersProduce: [run(100)], ordersProduceEach: [run(80)], kcatProduce: [run(200)],
+      ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)],
       ordersConsume: { 'at-least-once': [run(45, 120)], 'exactly-once': [run(42, 160)] }, kcatConsume: [run(100, 20)],
       latency: settings.latency.map((each) => [latency(each, each.rate === 10_000 ? 60 : 9)]),
       retries: {}, registryProduce: [run(95)], registryConsume: [run(40)],
@@ -52,10 +52,33 @@ describe('bench report', () => {
     assert.equal(targets.registryConsume.figure, 40 / 42);
   });
 
+  it('judges produce --input by its wall against plain produce, shows its send loop beside it, and its peak RSS', () => {
+    const settings = parseSettings(['--quick', '--only', 'input']);
+    assert.deepEqual([settings.produceOnly, settings.inputOnly], [true, true]);
+    assert.throws(() => parseSettings(['--only', 'consume']), /--only must be produce or input, got consume/);
+    const looping = (wall: number, loop: number, peakRssMb = 100): Throughput => ({ ...run(wall, peakRssMb), selfReportedOrdersPerSecond: loop });
+    const rounds: Rounds = {
+      ordersProduce: [looping(100, 120)], ordersProduceEach: [], ordersProduceInput: [looping(79, 114, 160)], kcatProduce: [],
+      ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], latency: [], retries: {}, registryProduce: [], registryConsume: [],
+    };
+    const summary = summarise(settings, rounds, CODEC, 58 * settings.orders);
+    assert.deepEqual([summary.targets.produceInput.figure, summary.targets.produceInput.pass], [0.79, false]);
+    assert.equal(summary.produce.inputSendRatio, 0.95);
+    assert.deepEqual([summary.targets.produceInputRss.figure, summary.targets.produceInputRss.pass], [160, false]);
+    const table = markdown(settings, MACHINE, summary);
+    assert.match(table, /\| Produce 100,000 from a file with `--input` .*\| 79 \| \| 0\.79 \| ≥ 0\.8 × plain \| \*\*FAIL\*\* \|/);
+    assert.match(table, /\| Produce `--input`, send loop alone .*\(120\) \| 114 \| \| 0\.95 \| \| \|/);
+    assert.match(table, /\| Peak RSS, produce 100,000 with `--input`, MB \| 160 \| \| \| ≤ 150 MB \| \*\*FAIL\*\* \|/);
+    assert.match(table, /\| orders produce --input \| 1\.0 \| 1\.0 \| 1\.0 \|/);
+    // A run without the input phase reads n/a there, not FAIL.
+    const without = markdown(settings, MACHINE, summarise(settings, { ...rounds, ordersProduceInput: [] }, CODEC, 58 * settings.orders));
+    assert.match(without, /from a file with `--input` .*\| n\/a \| \| n\/a \| ≥ 0\.8 × plain \| not measured \|/);
+  });
+
   it('says "not measured" for a guarantee left out, not FAIL', () => {
     const settings = parseSettings(['--quick', '--consume-args=--guarantee exactly-once']);
     const rounds: Rounds = {
-      ordersProduce: [run(100)], ordersProduceEach: [run(80)], kcatProduce: [run(200)],
+      ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)],
       ordersConsume: { 'at-least-once': [], 'exactly-once': [run(42)] }, kcatConsume: [run(100)],
       latency: settings.latency.map((each) => [latency(each, 20)]), retries: {}, registryProduce: [], registryConsume: [],
     };

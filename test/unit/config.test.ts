@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBrokers, parseConsumeOptions, parseDlqTailOptions, parseProduceOptions } from '../../src/config.js';
+import { parseBrokers, parseConsumeOptions, parseDlqTailOptions, parseProduceOptions, reportFor } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
 
 const usage = (message: RegExp) => (error: unknown) => error instanceof UsageError && message.test(error.message);
@@ -85,5 +85,24 @@ describe('flag validation', () => {
     assert.equal(parseProduceOptions({ count: '5000', report: 'each' }, {}).report, 'each');
     assert.equal(parseProduceOptions({ count: '5', report: 'summary' }, {}).report, 'summary');
     assert.throws(() => parseProduceOptions({ report: 'all' }, {}), usage(/^--report must be one of each, summary, got "all"$/));
+  });
+
+  it('sends 10 random orders without --count, and every line of --input: not given is not 10 there', () => {
+    const generated = parseProduceOptions({}, {});
+    assert.deepEqual([generated.count, generated.input, generated.report, generated.seedIgnored], [10, undefined, 'each', false]);
+    const input = parseProduceOptions({ input: 'orders.jsonl' }, {});
+    assert.deepEqual([input.count, input.input, input.report], [Number.POSITIVE_INFINITY, 'orders.jsonl', undefined]);
+    // --count caps the lines; a known few are reported one by one, as without --input.
+    assert.deepEqual([parseProduceOptions({ input: '-', count: '10' }, {}).count, parseProduceOptions({ input: '-', count: '10' }, {}).report], [10, 'each']);
+    assert.equal(parseProduceOptions({ input: '-', count: '1001' }, {}).report, undefined);
+    assert.equal(parseProduceOptions({ input: '-', report: 'summary' }, {}).report, 'summary');
+    assert.equal(reportFor(undefined), 'summary');
+    assert.throws(() => parseProduceOptions({ input: '' }, {}), usage(/^--input must name a file, or - for stdin$/));
+  });
+
+  it('notes a --seed given with --input, which has no meaning there', () => {
+    assert.equal(parseProduceOptions({ input: 'orders.jsonl', seed: '3' }, {}).seedIgnored, true);
+    assert.equal(parseProduceOptions({ input: 'orders.jsonl' }, {}).seedIgnored, false);
+    assert.equal(parseProduceOptions({ seed: '3' }, {}).seedIgnored, false);
   });
 });
