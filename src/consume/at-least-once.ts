@@ -4,8 +4,9 @@ import { authorizationFailure } from '../kafka/failures.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch } from './dispatch.js';
-import { deadLetterOf, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { dispatchNeeds, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
 import { offsetCommits, warnOnceTooBig } from './offset-commits.js';
+import { deadLetterOf } from './process-order.js';
 import { decodeCommitMetadata } from '../processing/commit-metadata.js';
 
 // The offsets below which every record is done are committed this often, on a rebalance and at the end;
@@ -27,7 +28,7 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
   const sendDeadLetter = async (record: SourceRecord, outcome: Outcome & { kind: 'dead-letter' }): Promise<boolean> => {
     for (let tries = 1; !stop.aborted; tries++) {
       try {
-        await producer.send({ topic: options.dlqTopic, messages: [deadLetterOf(parts, record, outcome)] });
+        await producer.send({ topic: options.dlqTopic, messages: [deadLetterOf(options.group, record, outcome)] });
         return true;
       } catch (error) {
         // A refused principal stays refused: stop with the reason.
@@ -40,7 +41,7 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     return false;
   };
 
-  const dispatch = new Dispatch<true>(parts, (record, outcome, lease) => {
+  const dispatch = new Dispatch<true>(dispatchNeeds(parts), (record, outcome, lease) => {
     const done = (): true => {
       tally.record(record, outcome, totals.total());
       return true;

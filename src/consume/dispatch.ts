@@ -1,9 +1,10 @@
 import { InternalError, messageOf, OrdersError } from '../errors.js';
+import type { FlightGate } from '../processing/flight.js';
 import type { SourceRecord } from '../kafka/record.js';
 import { PartitionFlight, type CommitPlan } from '../processing/flight.js';
 import type { Lease } from '../processing/partition-totals.js';
 import type { Outcome } from '../processing/process-record.js';
-import { processOrder, type ConsumeParts } from './mode.js';
+import type { ProcessOrder } from './process-order.js';
 
 /** What a finished record leaves for the commit: the record and what its finish returned. */
 export interface Finished<T> {
@@ -18,6 +19,20 @@ interface PartitionState<T> {
   chains: Map<string, Promise<boolean>>;
   /** Offsets a commit before the assignment took above its offset: passed, not processed again. */
   skip: Set<number> | undefined;
+}
+
+/** What a Dispatch works with, and nothing more. */
+export interface DispatchNeeds {
+  /** --max-in-flight: records processed at once. */
+  maxInFlight: number;
+  gate: FlightGate;
+  /** Ctrl-C, SIGTERM or a fatal failure: nothing more is taken in, backoffs end. */
+  stop: AbortSignal;
+  /** The lease of an owned partition, from the totals' owner. */
+  lease(partition: number): Lease | undefined;
+  process: ProcessOrder;
+  /** A failure that must stop the command. */
+  fail(error: OrdersError): void;
 }
 
 /** One partition's commit as planned: what it takes, under the lease the records were read with. */
@@ -65,24 +80,24 @@ export class Dispatch<T> {
    *   (it is read again after a restart), an OrdersError thrown is fatal for the command.
    */
   constructor(
-    private readonly parts: ConsumeParts,
+    private readonly needs: DispatchNeeds,
     private readonly finish: (record: SourceRecord, outcome: Outcome, lease: Lease) => T | undefined | Promise<T | undefined>,
   ) {
-    this.holdAtMost = Math.max(HOLD_AT_LEAST, 2 * parts.options.maxInFlight);
+    this.holdAtMost = Math.max(HOLD_AT_LEAST, 2 * needs.maxInFlight);
     // Ctrl-C while reading waits for room: the wait ends, so the consumer can leave.
-    parts.stop.addEventListener('abort', () => this.freed(), { once: true });
+    needs.stop.addEventListener('abort', () => this.freed(), { once: true });
   }
 
   /** Starts `records` (one partition's, in offset order); returns how many were taken in. */
   async accept(records: SourceRecord[]): Promise<number> {
     let accepted = 0;
     for (const record of records) {
-      while (this.held >= this.holdAtMost && !this.parts.stop.aborted) {
+      while (this.held >= this.holdAtMost && !this.needs.stop.aborted) {
         this.onFull();
         await this.room();
       }
       const state = this.stateOf(record.partition);
-      if (state === undefined || this.parts.stop.aborted) break;
+      if (state === undefined || this.needs.stop.aborted) break;
       accepted++;
       const offset = Number(record.offset);
       if (state.skip?.delete(offset) === true) {
@@ -96,7 +111,7 @@ export class Dispatch<T> {
       const key = state.chains.size === 0 ? undefined : orderingKey(record);
       const after = key === undefined ? undefined : state.chains.get(key);
       // A slot of --max-in-flight is taken when the record starts: records waiting for their key hold none.
-      if (after === undefined && !this.parts.gate.tryAcquire()) await this.parts.gate.acquire();
+      if (after === undefined && !this.needs.gate.tryAcquire()) await this.needs.gate.acquire();
       this.begin(state, record, key, after);
     }
     return accepted;
@@ -142,7 +157,7 @@ export class Dispatch<T> {
   /** A revoke of `partitions` began: from now on no record of theirs is taken in under today's lease. */
   close(partitions: number[]): void {
     for (const partition of partitions) {
-      const lease = this.parts.totals.lease(partition);
+      const lease = this.needs.lease(partition);
       if (lease !== undefined) this.closed.set(partition, lease.generation);
     }
   }
@@ -163,7 +178,7 @@ export class Dispatch<T> {
   }
 
   private stateOf(partition: number): PartitionState<T> | undefined {
-    const lease = this.parts.totals.lease(partition);
+    const lease = this.needs.lease(partition);
     if (lease === undefined || lease.generation <= (this.closed.get(partition) ?? -1)) return undefined;
     const state = this.partitions.get(partition);
     if (state !== undefined && state.lease.generation === lease.generation) return state;
@@ -214,16 +229,16 @@ export class Dispatch<T> {
   private now(state: PartitionState<T>, record: SourceRecord): Promise<boolean> | undefined {
     let result: T | undefined | Promise<T | undefined>;
     try {
-      const outcome = processOrder(this.parts, record);
+      const outcome = this.needs.process(record);
       result = outcome instanceof Promise ? outcome.then((decided) => this.finish(record, decided, state.lease)) : this.finish(record, outcome, state.lease);
     } catch (error) {
       this.failed(record, error);
-      this.parts.gate.release();
+      this.needs.gate.release();
       return undefined;
     }
     if (result instanceof Promise) return this.settle(state, record, result);
     this.done(state, record, result);
-    this.parts.gate.release();
+    this.needs.gate.release();
     return undefined;
   }
 
@@ -234,22 +249,22 @@ export class Dispatch<T> {
       this.failed(record, error);
       return false;
     } finally {
-      this.parts.gate.release();
+      this.needs.gate.release();
     }
   }
 
   // False when the record did not finish; the later records of its key then do not start.
   private async later(state: PartitionState<T>, record: SourceRecord, after: Promise<boolean>): Promise<boolean> {
-    if (!(await after) || this.parts.stop.aborted) return false;
-    await this.parts.gate.acquire();
+    if (!(await after) || this.needs.stop.aborted) return false;
+    await this.needs.gate.acquire();
     try {
-      if (this.parts.stop.aborted) return false;
-      return this.done(state, record, await this.finish(record, await processOrder(this.parts, record), state.lease));
+      if (this.needs.stop.aborted) return false;
+      return this.done(state, record, await this.finish(record, await this.needs.process(record), state.lease));
     } catch (error) {
       this.failed(record, error);
       return false;
     } finally {
-      this.parts.gate.release();
+      this.needs.gate.release();
     }
   }
 
@@ -266,8 +281,8 @@ export class Dispatch<T> {
   // commits for ever: the command stops with one line instead, and nothing past the record is committed.
   private failed(record: SourceRecord, error: unknown): void {
     // A backoff cut short by the stop is no failure: the record is read again next time.
-    if (this.parts.stop.aborted) return;
-    this.parts.session.fail(error instanceof OrdersError ? error
+    if (this.needs.stop.aborted) return;
+    this.needs.fail(error instanceof OrdersError ? error
       : new InternalError(`${record.topic}/${record.partition}@${record.offset} failed unexpectedly: ${messageOf(error)}`, error));
   }
 }

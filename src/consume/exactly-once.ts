@@ -6,8 +6,9 @@ import { EMPTY_AGGREGATE, addOrder, type Aggregate } from '../processing/aggrega
 import { decodeCommitMetadata, type CommitState } from '../processing/commit-metadata.js';
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch, type PlannedCommit } from './dispatch.js';
-import { deadLetterOf, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { dispatchNeeds, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
 import { offsetCommits, warnOnceTooBig } from './offset-commits.js';
+import { deadLetterOf } from './process-order.js';
 
 // Commits follow each other as soon as something finished; this tick only catches what a failed commit left.
 const COMMIT_EVERY_MS = 100;
@@ -32,7 +33,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
 
   // Decisions are pure functions of the record (seed, orderId, attempt): they wait here, side-effect free,
   // until a transaction commits them, and after a crash the same records are decided the same way.
-  const dispatch = new Dispatch<Outcome>(parts, (_record, outcome) => outcome);
+  const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
 
   // A partition's aggregate and the offsets done above its committed one travel in the offset's
   // metadata: one committed() call, whatever its history. Offsets committed by orders before that have
@@ -87,7 +88,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
         // fixed 20 ms for the partitions a send adds. Then the records, queued; the commit fails if any is not written.
         await txn.sendOffsets(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata })), consumer);
         for (const { plan } of commits) {
-          for (const { result: { record, result } } of plan.fresh) if (result.kind === 'dead-letter') txn.produce(options.dlqTopic, deadLetterOf(parts, record, result));
+          for (const { result: { record, result } } of plan.fresh) if (result.kind === 'dead-letter') txn.produce(options.dlqTopic, deadLetterOf(options.group, record, result));
         }
       });
     } catch (error) {

@@ -1,19 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OrderDecoder } from '../avro/codec.js';
 import type { ConsumeOptions } from '../config.js';
-import { retryPolicyOf } from '../config.js';
-import { OrdersError, SimulatedFailure, messageOf } from '../errors.js';
+import { OrdersError, messageOf } from '../errors.js';
 import type { NativeConsumer } from '../kafka/consumer.js';
 import type { BatchHandler, DoneOffsets, RebalanceHooks } from '../kafka/reader.js';
-import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
-import { deadLetter, type DeadLetterRecord } from '../processing/dlq.js';
 import type { FlightGate } from '../processing/flight.js';
 import type { PartitionTotals } from '../processing/partition-totals.js';
-import { processRecord, type Outcome } from '../processing/process-record.js';
-import { failsAttempt } from '../processing/simulated-failure.js';
 import { Committer } from './committer.js';
-import type { Dispatch } from './dispatch.js';
+import type { Dispatch, DispatchNeeds } from './dispatch.js';
+import { orderProcessor } from './process-order.js';
 import type { ConsumeEvents, Tally } from './tally.js';
 
 /** What both guarantees work with; `totals`, `tally` and `gate` are the only state that changes. */
@@ -139,22 +135,14 @@ export async function untilRestored(parts: ConsumeParts, restore: () => Promise<
   }
 }
 
-/** Decodes a record and runs the (simulated) business step with the retry policy; a stop rejects the backoff. */
-export function processOrder(parts: ConsumeParts, record: SourceRecord): Outcome | Promise<Outcome> {
-  const { options, events, gate } = parts;
-  return processRecord(record.value, {
-    decoder: parts.decoder,
-    policy: retryPolicyOf(options),
-    process: (order, attempt) => {
-      if (failsAttempt(options.seed, order.orderId, attempt, options.failRate)) throw new SimulatedFailure(order.orderId, attempt);
-    },
-    retrying: ({ orderId, attempt, delayMs, error }) =>
-      events.retrying({ orderId, partition: record.partition, offset: record.offset, attempt, delayMs, errorMessage: messageOf(error) }),
-    sleep: (ms) => gate.backoff(ms),
-  });
-}
-
-/** The dead letter of a record that must not be retried again. */
-export function deadLetterOf(parts: ConsumeParts, record: SourceRecord, outcome: Outcome & { kind: 'dead-letter' }): DeadLetterRecord {
-  return deadLetter(record, { group: parts.options.group, attempts: outcome.attempts, reason: outcome.reason, errorMessage: messageOf(outcome.error), failedAt: new Date() });
+/** What a Dispatch needs of the parts: the slots, the stop, the leases of the totals, the order processing, the session's failure. */
+export function dispatchNeeds({ options, gate, stop, totals, decoder, events, session }: ConsumeParts): DispatchNeeds {
+  return {
+    maxInFlight: options.maxInFlight,
+    gate,
+    stop,
+    lease: (partition) => totals.lease(partition),
+    process: orderProcessor(options, decoder, events, gate),
+    fail: (error) => session.fail(error),
+  };
 }

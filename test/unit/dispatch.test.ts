@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { encodeOrder } from '../../src/avro/codec.js';
 import { parseConsumeOptions } from '../../src/config.js';
 import { Dispatch, type PlannedCommit } from '../../src/consume/dispatch.js';
-import type { ConsumeParts } from '../../src/consume/mode.js';
+import { dispatchNeeds, type ConsumeParts } from '../../src/consume/mode.js';
 import { Tally } from '../../src/consume/tally.js';
 import { InternalError } from '../../src/errors.js';
 import { DoneOffsets } from '../../src/kafka/reader.js';
@@ -47,7 +47,7 @@ function reading(dispatch: Dispatch<Outcome>, count: number): { accepted: number
 describe('dispatching records', () => {
   it('holds at most 20,000 records read and not committed: reading waits for a commit, then goes on', async () => {
     const parts = partsFor(new AbortController().signal);
-    const dispatch = new Dispatch<Outcome>(parts, (_record, outcome) => outcome);
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
     const read = reading(dispatch, 20_005);
     await tick();
     assert.equal(read.accepted, undefined, 'the reader waits');
@@ -66,7 +66,7 @@ describe('dispatching records', () => {
     let finishFirst = (): void => {};
     const first = new Promise<Outcome | undefined>((resolve) => { finishFirst = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
     // Offset 0 is slow (say a retry backing off): nothing behind it may be committed yet.
-    const dispatch = new Dispatch<Outcome>(parts, (record, outcome) => (record.offset === '0' ? first : outcome));
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => (record.offset === '0' ? first : outcome));
     const read = reading(dispatch, 20_001);
     await tick();
     assert.equal(read.accepted, undefined, 'the reader waits for room');
@@ -85,7 +85,7 @@ describe('dispatching records', () => {
 
   it('lets a reader waiting for room go at Ctrl-C, taking nothing more', async () => {
     const stop = new AbortController();
-    const dispatch = new Dispatch<Outcome>(partsFor(stop.signal), (_record, outcome) => outcome);
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(partsFor(stop.signal)), (_record, outcome) => outcome);
     const accepting = dispatch.accept(records(20_001));
     await tick();
     stop.abort();
@@ -94,7 +94,7 @@ describe('dispatching records', () => {
 
   it('frees the room of revoked partitions', async () => {
     const parts = partsFor(new AbortController().signal);
-    const dispatch = new Dispatch<Outcome>(parts, (_record, outcome) => outcome);
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
     const accepting = dispatch.accept(records(20_001));
     await tick();
     parts.totals.revoke([0]);
@@ -105,7 +105,7 @@ describe('dispatching records', () => {
 
   it('takes nothing more of a partition once its revoke began, even when a commit then frees room (issue 18, defect 2)', async () => {
     const parts = partsFor(new AbortController().signal);
-    const dispatch = new Dispatch<Outcome>(parts, (_record, outcome) => outcome);
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
     const accepting = dispatch.accept(records(20_001));
     await tick();
     // The revoke starts; its commit frees room while the partition still has its lease.
@@ -122,7 +122,7 @@ describe('dispatching records', () => {
     const parts = partsFor(new AbortController().signal);
     const started: string[] = [];
     // Offset 0 of the hot key never ends (say it backs off for long); its key's later records wait behind it.
-    const dispatch = new Dispatch<Outcome>(parts, (record, outcome) => {
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => {
       started.push(record.offset);
       return record.offset === '0' ? new Promise<Outcome | undefined>(() => {}) : outcome;
     });
@@ -137,7 +137,7 @@ describe('dispatching records', () => {
   it('stops the command with one line when a record fails unexpectedly, instead of leaving it pending (issue 18, defect 6)', async () => {
     const failures: unknown[] = [];
     const parts = { ...partsFor(new AbortController().signal), session: { fail: (error: unknown) => failures.push(error) } as unknown as KafkaSession };
-    const dispatch = new Dispatch<Outcome>(parts, (record, outcome) => {
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => {
       if (record.offset === '1') throw new TypeError('a bug');
       return outcome;
     });
@@ -152,7 +152,7 @@ describe('dispatching records', () => {
   it('passes the records the last commit named as done above its offset: they are not run again after a restart (issue 18)', async () => {
     const parts = partsFor(new AbortController().signal);
     const ran: string[] = [];
-    const dispatch = new Dispatch<Outcome>(parts, (record, outcome) => {
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => {
       ran.push(record.offset);
       return outcome;
     });
