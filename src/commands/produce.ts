@@ -6,6 +6,7 @@ import { authorizationFailure } from '../kafka/failures.js';
 import type { DeliveryListener, NativeProducer } from '../kafka/native-producer.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { orderGenerator } from '../orders/generate.js';
+import type { OrdersMetrics } from '../metrics/metrics.js';
 import { registerOrderSchema } from '../registry/register-schema.js';
 
 export interface SentOrder {
@@ -55,7 +56,8 @@ class Deliveries {
 }
 
 /** Produces `count` seeded orders and waits for every delivery report. */
-export async function produce(options: ProduceOptions, session: KafkaSession, events: ProduceEvents): Promise<ProduceSummary> {
+export async function produce(options: ProduceOptions, session: KafkaSession, events: ProduceEvents, metrics?: OrdersMetrics): Promise<ProduceSummary> {
+  if (metrics !== undefined) session.statistics(STATISTICS_EVERY_MS, (json, client) => metrics.libraryStatistics(client, json));
   // With a registry, every value starts with the 5-byte header of the schema id registered here, while the topic is made.
   const [, schema] = await Promise.all([
     session.ensureTopics([options.topic], options),
@@ -81,6 +83,9 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   };
   const producer = await session.connect(session.nativeProducer(options.topic, eachOrder ? 'values' : 'errors', onDelivery), 'producer', access);
   session.logger.info(`producing ${options.count} orders to ${options.topic} (seed ${options.seed})`);
+  // Without a report per order, what was acknowledged is what was handed over less what librdkafka still holds or failed.
+  metrics?.watchProducer(() => (eachOrder ? deliveries.acknowledged : Math.max(0, requested - deliveries.failed - producer.unacknowledged)));
+  metrics?.readyWhen(() => true);
 
   const stall = stallWatch(session, producer);
   // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too, and so
@@ -146,6 +151,9 @@ async function barrier(producer: NativeProducer, session: KafkaSession, timeoutM
     }
   }
 }
+
+// The statistics interval librdkafka's producer has anyway (native-producer.ts); the metrics read them too.
+const STATISTICS_EVERY_MS = 100;
 
 // How often a produce with orders waiting looks at whether any was acknowledged lately.
 const STALL_CHECK_MS = 1_000;

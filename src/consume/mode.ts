@@ -29,6 +29,8 @@ export interface ConsumeParts {
   done: DoneOffsets;
   /** Bare Avro, or framed values read through the schema registry. */
   decoder: OrderDecoder;
+  /** Told how long each commit took, in seconds (an offset commit, or a whole transaction). */
+  commitTook?: (seconds: number) => void;
 }
 
 /** One guarantee's way of consuming: its consumer, its start-up, its batch handler, its last commit. */
@@ -98,7 +100,7 @@ export function inFlight<T>(
     rebalance,
     start: async () => {
       await setup.connect();
-      committer = new Committer(commits.commit, commits.everyMs, parts.session.logger);
+      committer = new Committer(timed(commits.commit, (partitions) => dispatch.finished(partitions).size > 0, parts.commitTook), commits.everyMs, parts.session.logger);
       // A commit as soon as the previous one is done and something finished: latency is one commit.
       if (commits.eager) dispatch.onFinished = () => committer?.soon();
       // Reading waits for room: what finished is committed now, not at the next tick.
@@ -131,4 +133,21 @@ export function processOrder(parts: ConsumeParts, record: SourceRecord): Outcome
 /** The dead letter of a record that must not be retried again. */
 export function deadLetterOf(parts: ConsumeParts, record: SourceRecord, outcome: Outcome & { kind: 'dead-letter' }): DeadLetterRecord {
   return deadLetter(record, { group: parts.options.group, attempts: outcome.attempts, reason: outcome.reason, errorMessage: messageOf(outcome.error), failedAt: new Date() });
+}
+
+/**
+ * `commit`, its duration told to `took` when it ends, committed or failed; only when something had
+ * finished, as the ticks that find nothing to commit would bury the real commits under zeros.
+ */
+function timed(commit: (partitions?: number[]) => Promise<void>, anything: (partitions?: number[]) => boolean, took: ((seconds: number) => void) | undefined): (partitions?: number[]) => Promise<void> {
+  if (took === undefined) return commit;
+  return async (partitions) => {
+    if (!anything(partitions)) return commit(partitions);
+    const started = performance.now();
+    try {
+      await commit(partitions);
+    } finally {
+      took((performance.now() - started) / 1000);
+    }
+  };
 }
