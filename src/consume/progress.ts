@@ -44,6 +44,12 @@ export class ProgressTracker {
     if (!this.target.has(partition) && view.end >= 0) this.target.set(partition, { from: view.committed >= 0 ? view.committed : Math.max(0, view.start), end: view.end });
   }
 
+  /** We committed up to `next`: the lag and the bar move now, not at the next statistics. */
+  committed(partition: number, next: number): void {
+    const view = this.partitions.get(partition);
+    if (view !== undefined && next > view.committed) view.committed = next;
+  }
+
   /** The partition left: it counts no more. */
   forget(partition: number): void {
     this.partitions.delete(partition);

@@ -42,7 +42,10 @@ export class ConsumeWatch {
   ) {
     this.counts = metrics?.counts ?? { succeeded: 0, deadLettered: 0, retries: 0, produced: 0, replayed: 0 };
     this.tracker = new ProgressTracker(exitAtEnd);
-    this.done = new WatchedDone((partition, next) => this.ourCommits.set(partition, next));
+    this.done = new WatchedDone((partition, next) => {
+      this.ourCommits.set(partition, next);
+      this.tracker.committed(partition, next);
+    });
     metrics?.watchConsumer({
       flight: () => gate.status(),
       lag: () => [...this.tracker.lags()].map(([partition, lag]) => ({ topic, partition, lag })),

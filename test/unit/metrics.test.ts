@@ -103,6 +103,9 @@ describe('progress toward the end', () => {
     assert.equal(tracker.tick(2000, 1500).ratePerSecond, 850);
     tracker.forget(1);
     assert.equal(tracker.tick(3000, 1500).lag, 700);
+    // Our own commit moves it at once, before the next statistics.
+    tracker.committed(0, 1100);
+    assert.equal(tracker.tick(4000, 1500).lag, 100);
   });
 
   it('has no bar without --exit-at-end, and no lag before the first statistics', () => {
