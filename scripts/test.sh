@@ -3,8 +3,9 @@
 # own ports and stops again: a plaintext one (KAFKA_PORT, default 19092) and a secured one with TLS,
 # SASL/SCRAM and ACLs (KAFKA_SECURE_PORT, default 19093); two Apicurio schema registries
 # (scripts/registry.sh): an open one (REGISTRY_PORT, default 19081) and one with HTTP basic auth (port + 1);
-# and a three-node cluster whose nodes the broker-failure tests kill (scripts/kafka-cluster.sh, CLUSTER_PORT,
-# default 17092).
+# a three-node cluster whose nodes the broker-failure tests kill (scripts/kafka-cluster.sh, CLUSTER_PORT,
+# default 17092); and a Prometheus server that scrapes the metrics tests' consumers (scripts/prometheus.sh,
+# PROMETHEUS_PORT, default 19090).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -18,11 +19,14 @@ registry() { REGISTRY_PORT="$registry_port" bash scripts/registry.sh "$@"; }
 auth_registry() { REGISTRY_PORT="$((registry_port + 1))" REGISTRY_BASIC_AUTH="$registry_user_info" bash scripts/registry.sh "$@"; }
 export CLUSTER_PORT="${CLUSTER_PORT:-17092}"
 cluster() { bash scripts/kafka-cluster.sh "$@"; }
+export PROMETHEUS_PORT="${PROMETHEUS_PORT:-19090}"
+prometheus() { bash scripts/prometheus.sh "$@"; }
 # Fresh brokers each run, so no topic or group from an earlier run can leak into this one.
 bash scripts/kafka.sh reset >/dev/null 2>&1 || true
 secure reset >/dev/null 2>&1 || true
 cluster reset >/dev/null 2>&1 || true
-trap 'bash scripts/kafka.sh stop; secure stop; registry stop; auth_registry stop; cluster stop' EXIT
+prometheus reset >/dev/null 2>&1 || true
+trap 'bash scripts/kafka.sh stop; secure stop; registry stop; auth_registry stop; cluster stop; prometheus stop' EXIT
 bash scripts/kafka.sh start
 secure start
 registry install
@@ -30,6 +34,8 @@ registry start
 auth_registry start
 cluster install >/dev/null
 cluster start
+prometheus install
+prometheus start
 
 export ORDERS_TEST_BROKERS="127.0.0.1:$KAFKA_PORT"
 # The fault test's restarted broker; tied to KAFKA_PORT so that two runs on other ports do not collide.
@@ -40,4 +46,6 @@ export ORDERS_TEST_SECURE_CLIENTS="$PWD/.kafka/sasl-ssl-broker-$secure_port/clie
 export ORDERS_TEST_REGISTRY="$(registry url)"
 export ORDERS_TEST_AUTH_REGISTRY="$(auth_registry url)"
 export ORDERS_TEST_AUTH_REGISTRY_USER_INFO="$registry_user_info"
+export ORDERS_TEST_PROMETHEUS="$(prometheus url)"
+export ORDERS_TEST_PROMETHEUS_TARGETS="$(prometheus targets)"
 node --test --test-concurrency=2 dist/test/unit/*.test.js dist/test/integration/*.test.js

@@ -12,6 +12,9 @@ import {
 } from './config.js';
 import { BadInputError, DeliveryError, InternalError, errorLines, exitCodeOf, messageOf } from './errors.js';
 import { KafkaSession } from './kafka/session.js';
+import type { Logger } from './logger.js';
+import { OrdersMetrics } from './metrics/metrics.js';
+import { serveMetrics, type MetricsServer } from './metrics/server.js';
 import { Redactor } from './redact.js';
 import {
   consumeView, createLogger, dlqReplayView, dlqTailView, produceView, statsView, terminal, type Terminal, type View,
@@ -19,7 +22,7 @@ import {
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-type RunOptions = ConnectionOptions & { json: boolean; logLevel: LogLevel };
+type RunOptions = ConnectionOptions & { json: boolean; logLevel: LogLevel; metricsPort?: number | undefined; metricsHost?: string };
 
 interface CommandSpec<O extends RunOptions, V extends View> {
   name: string;
@@ -28,15 +31,16 @@ interface CommandSpec<O extends RunOptions, V extends View> {
   parse(raw: RawFlags, env: Env): O;
   /** The client.id the command's Kafka clients report. */
   clientId: string;
-  view(options: O, term: Terminal): V;
-  run(options: O, session: KafkaSession, view: V): Promise<void>;
+  view(options: O, term: Terminal, logger: Logger): V;
+  /** `metrics`: with --metrics-port, what the command counts and shows there. */
+  run(options: O, session: KafkaSession, view: V, metrics: OrdersMetrics | undefined): Promise<void>;
 }
 
 const produceCommand: CommandSpec<ReturnType<typeof parseProduceOptions>, ReturnType<typeof produceView>> = {
   name: 'produce', description: 'send Avro-encoded orders: random ones, or those of a file of JSON lines (--input)', flags: produceFlags, parse: parseProduceOptions, clientId: 'orders-producer',
   view: (_options, term) => produceView(term),
-  run: async (options, session, view) => {
-    const summary = await produce(options, session, view);
+  run: async (options, session, view, metrics) => {
+    const summary = await produce(options, session, view, metrics);
     view.summary(summary, options.topic);
     const { stoppedAt } = summary;
     const where = stoppedAt === undefined ? undefined : `${summary.input ?? ''} line ${stoppedAt.line}: ${stoppedAt.reason}`;
@@ -50,8 +54,8 @@ const produceCommand: CommandSpec<ReturnType<typeof parseProduceOptions>, Return
 const consumeCommand: CommandSpec<ReturnType<typeof parseConsumeOptions>, ReturnType<typeof consumeView>> = {
   name: 'consume', description: 'process orders with retries; move permanent failures to the dead-letter topic',
   flags: consumeFlags, parse: parseConsumeOptions, clientId: 'orders-consumer',
-  view: (options, term) => consumeView(term, options.dlqTopic),
-  run: async (options, session, view) => view.summary(await consume(options, session, view)),
+  view: (options, term, logger) => consumeView(term, options.dlqTopic, (line) => logger.info(line)),
+  run: async (options, session, view, metrics) => view.summary(await consume(options, session, view, metrics)),
 };
 
 const dlqTailCommand: CommandSpec<ReturnType<typeof parseDlqTailOptions>, ReturnType<typeof dlqTailView>> = {
@@ -64,7 +68,7 @@ const dlqTailCommand: CommandSpec<ReturnType<typeof parseDlqTailOptions>, Return
 const statsCommand: CommandSpec<ReturnType<typeof parseStatsOptions>, ReturnType<typeof statsView>> = {
   name: 'stats', description: 'exact total_price, count and avg of a consumer group, from the aggregates topic',
   flags: statsFlags, parse: parseStatsOptions, clientId: 'orders-stats',
-  view: (options, term) => statsView(term, options.byPartition),
+  view: (options, term) => statsView(term, options.byPartition, options.lag),
   run: async (options, session, view) => view.show(await stats(options, session)),
 };
 
@@ -72,7 +76,7 @@ const dlqReplayCommand: CommandSpec<ReturnType<typeof parseDlqReplayOptions>, Re
   name: 'dlq-replay', description: 'send dead letters back to their topic, each at most once per replay group',
   flags: dlqReplayFlags, parse: parseDlqReplayOptions, clientId: 'orders-dlq-replay',
   view: (options, term) => dlqReplayView(term, options.dryRun),
-  run: async (options, session, view) => view.summary(await dlqReplay(options, session, view)),
+  run: async (options, session, view, metrics) => view.summary(await dlqReplay(options, session, view, metrics)),
 };
 
 /** Runs a command: validated options, a logger, a Kafka session that Ctrl-C / SIGTERM stops, and a view that is always closed. */
@@ -81,24 +85,32 @@ async function run<O extends RunOptions, V extends View>(spec: CommandSpec<O, V>
   const term = terminal(options.json);
   const redactor = new Redactor(options.properties, options.registry?.secrets);
   const logger = redactor.logger(createLogger(term.interactive, options.logLevel));
+  const metrics = options.metricsPort === undefined ? undefined : new OrdersMetrics();
+  // Bound before anything reaches Kafka: a port in use stops the command (exit 2) before it consumes anything.
+  const server: MetricsServer | undefined = metrics === undefined || options.metricsPort === undefined
+    ? undefined : await serveMetrics(metrics, options.metricsHost ?? '127.0.0.1', options.metricsPort, logger);
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
     // A second Ctrl-C means "now": skip the clean shutdown.
     if (controller.signal.aborted) process.exit(130);
     logger.info(`${signal} received, finishing the records in progress and committing`);
+    // Not ready from now on: a load balancer or orchestrator sends nothing new while we drain.
+    metrics?.stop();
     controller.abort(signal);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const session = new KafkaSession(options, logger, controller.signal, spec.clientId);
-  const view = spec.view(options, term);
+  const view = spec.view(options, term, logger);
   try {
-    await spec.run(options, session, view);
+    await spec.run(options, session, view, metrics);
   } catch (error) {
     throw redactor.error(error);
   } finally {
+    metrics?.stop();
     view.close();
     await session.close();
+    await server?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

@@ -117,8 +117,22 @@ export const commonFlags = {
   json: switchFlag('--json', 'one JSON object per line on stdout; logs stay on stderr'),
 } satisfies FlagSet;
 
+/** --metrics-port and --metrics-host: the commands that run for a while serve /metrics, /healthz and /readyz. */
+export const metricsFlags = {
+  metricsPort: optionalIntegerFlag('--metrics-port <port>', 'serve Prometheus metrics at /metrics, and /healthz and /readyz, on this port (default: none)', 1, 65_535),
+  metricsHost: {
+    syntax: '--metrics-host <host>', help: 'address the metrics server listens on', shownDefault: '127.0.0.1',
+    parse: (value: RawValue): string => {
+      const host = value === undefined ? '127.0.0.1' : String(value).trim();
+      if (host === '') throw new UsageError('--metrics-host must not be empty');
+      return host;
+    },
+  },
+} satisfies FlagSet;
+
 export const produceFlags = {
   ...commonFlags,
+  ...metricsFlags,
   topic: topicFlag('--topic <name>', 'topic to send to', 'orders'),
   count: {
     syntax: '--count <n>', help: 'how many orders; with --input, at most this many of its orders', shownDefault: '10; with --input, every line',
@@ -143,6 +157,7 @@ export const produceFlags = {
 
 export const consumeFlags = {
   ...commonFlags,
+  ...metricsFlags,
   topic: topicFlag('--topic <name>', 'topic to read', 'orders'),
   dlqTopic: topicFlag('--dlq-topic <name>', 'dead-letter topic', 'orders-dlq'),
   group: groupFlag('consumer group', 'orders-consumer'),
@@ -178,10 +193,12 @@ export const statsFlags = {
   topic: topicFlag('--topic <name>', 'topic the group consumes', 'orders'),
   aggregatesTopic: consumeFlags.aggregatesTopic,
   byPartition: switchFlag('--by-partition', 'also show each partition'),
+  lag: switchFlag('--lag', 'with --json: after the totals line, one line per partition (committed and end offsets, lag, owner) and one for the group (the text output always shows them)'),
 } satisfies FlagSet;
 
 export const dlqReplayFlags = {
   ...commonFlags,
+  ...metricsFlags,
   dlqTopic: consumeFlags.dlqTopic,
   to: {
     syntax: '--to <topic>', help: 'send here instead of each dead letter\'s original topic',

@@ -1,6 +1,6 @@
 /** Every failure the tool reports is one of these; checks read the class or its flags, never the message. */
 export const errorCodes = [
-  'usage', 'bad-input', 'broker', 'registry', 'authentication', 'authorization', 'missing-topic', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
+  'usage', 'bad-input', 'broker', 'registry', 'authentication', 'authorization', 'missing-topic', 'missing-group', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -68,6 +68,11 @@ export class AuthorizationError extends OrdersError {
 /** A topic a read-only command needs is not there. */
 export class MissingTopicError extends OrdersError {
   readonly code = 'missing-topic';
+}
+
+/** A consumer group a read-only command asks about is not there, or has nothing on the topic. */
+export class MissingGroupError extends OrdersError {
+  readonly code = 'missing-group';
 }
 
 /** Orders the broker did not acknowledge. */

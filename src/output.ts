@@ -13,6 +13,7 @@ import type { FlightStatus } from './processing/flight.js';
 import type { LogLevel } from './config.js';
 import type { Logger } from './logger.js';
 import { average, totalPrice, type Aggregate } from './processing/aggregate.js';
+import { progressText, type ProgressReport } from './consume/progress.js';
 
 type Write = (line: string) => void;
 
@@ -123,7 +124,11 @@ export interface ConsumeView extends ConsumeEvents, View {
 /** Above this many lines a second, consume shows a progress line each second instead of a line per event. */
 export const PER_ORDER_LINES_PER_SECOND = 200;
 
-export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
+/**
+ * `log` takes the progress figures off a terminal (stderr, at info): on a terminal they join the
+ * progress line instead.
+ */
+export function consumeView(term: Terminal, dlqTopic: string, log: (line: string) => void = () => {}): ConsumeView {
   const budget = new LineBudget(PER_ORDER_LINES_PER_SECOND);
   // A JSON line per order is a million lines: a write each was a sixth of consume's CPU. Text is budgeted.
   const lines = new BatchedLines(term.out);
@@ -133,18 +138,30 @@ export function consumeView(term: Terminal, dlqTopic: string): ConsumeView {
   let latest: Aggregate | undefined;
   // Only a person reading a terminal needs the budget; JSON lines are data and all of them are written.
   let flight: FlightStatus = { inFlight: 0, backingOff: 0 };
+  // On a terminal only: the lag, the rate and (--exit-at-end) the bar join the progress line.
+  let lagging: ProgressReport | undefined;
   const progress = term.json ? undefined : setInterval(() => {
     const skipped = budget.takeSuppressed();
-    // A retry that is waiting is visible: a quiet terminal still says what is held back.
-    if (skipped > 0 || flight.backingOff > 0) {
+    // A retry that is waiting is visible: a quiet terminal still says what is held back; so is a lag or a way to go.
+    const behind = lagging !== undefined && ((lagging.lag ?? 0) > 0 || lagging.toEnd !== undefined);
+    if (skipped > 0 || flight.backingOff > 0 || behind) {
       const waiting = `in_flight=${flight.inFlight} backing_off=${flight.backingOff}`;
-      out(`... ${skipped} more events not shown (processed=${processed} dlq=${deadLettered} ${waiting}${latest === undefined ? '' : ` ${figuresText(latest)}`})`);
+      const figures = lagging === undefined ? '' : ` ${progressText(lagging)}`;
+      out(`... ${skipped} more events not shown (processed=${processed} dlq=${deadLettered} ${waiting}${latest === undefined ? '' : ` ${figuresText(latest)}`}${figures})`);
     }
   }, 1000);
   progress?.unref();
   return {
     flight(status) {
       flight = status;
+    },
+    progress(report) {
+      if (term.interactive) {
+        lagging = report;
+        return;
+      }
+      // Off a terminal: stderr, and only while there is something to read or being read.
+      if ((report.lag ?? 0) > 0 || report.moved) log(`progress ${progressText(report)}`);
     },
     processed({ order, partition, offset, attempts, aggregate, latencyMs }) {
       processed++;
@@ -236,17 +253,40 @@ export interface StatsView extends View {
   show(result: Stats): void;
 }
 
-export function statsView(term: Terminal, byPartition: boolean): StatsView {
+/**
+ * The totals line first, as it always was (scripts read the first JSON line); with --json, the lag
+ * lines follow it only with `lag` (--lag), so that what a script already reads stays alone on stdout.
+ * The text output always shows the group and each partition's lag.
+ */
+export function statsView(term: Terminal, byPartition: boolean, lag = false): StatsView {
   return {
     show(result) {
       const partitions = result.partitions.map((p) => ({ partition: p.partition, ...figures(p.aggregate), offset: p.offset }));
+      const { group, topic } = result;
       if (term.json) {
-        term.out(JSON.stringify({ event: 'stats', group: result.group, topic: result.topic, ...figures(result.total), ...(byPartition ? { partitions } : {}) }));
+        term.out(JSON.stringify({ event: 'stats', group, topic, ...figures(result.total), ...(byPartition ? { partitions } : {}) }));
+        if (!lag) return;
+        for (const p of result.lag.partitions) {
+          term.out(JSON.stringify({
+            event: 'partition', group, topic, partition: p.partition, committed_offset: p.committed, log_end_offset: p.logEnd, last_stable_offset: p.lastStable, lag: p.lag,
+            member_id: p.owner?.memberId ?? null, client_id: p.owner?.clientId ?? null, host: p.owner?.host ?? null,
+          }));
+        }
+        const { state, protocolType, protocol, members, total } = result.lag;
+        term.out(JSON.stringify({ event: 'group', group, topic, state, protocol_type: protocolType, protocol, members, lag: total }));
         return;
       }
-      term.out(`Group ${result.group} on ${result.topic}: ${figuresText(result.total)} (${result.partitions.length} partition${result.partitions.length === 1 ? '' : 's'} with data)`);
-      if (!byPartition) return;
-      for (const p of result.partitions) term.out(`  partition ${p.partition}: ${figuresText(p.aggregate)} last offset ${p.offset}`);
+      term.out(`Group ${group} on ${topic}: ${figuresText(result.total)} (${result.partitions.length} partition${result.partitions.length === 1 ? '' : 's'} with data)`);
+      if (byPartition) for (const p of result.partitions) term.out(`  partition ${p.partition}: ${figuresText(p.aggregate)} last offset ${p.offset}`);
+      const { state, protocolType, protocol, members, total } = result.lag;
+      const kind = protocolType === '' ? 'no protocol' : `protocol ${protocolType}${protocol === '' ? '' : ` (${protocol})`}`;
+      term.out(`  state ${state}, ${kind}, ${members} member${members === 1 ? '' : 's'}; lag ${total} over ${result.lag.partitions.length} partition${result.lag.partitions.length === 1 ? '' : 's'}`);
+      for (const p of result.lag.partitions) {
+        const committed = p.committed < 0 ? 'none' : String(p.committed);
+        const stable = p.lastStable === p.logEnd ? '' : ` (stable ${p.lastStable})`;
+        const owner = p.owner === undefined ? 'no owner' : `owner ${p.owner.clientId} ${p.owner.memberId} on ${p.owner.host}`;
+        term.out(`  partition ${p.partition}: committed ${committed} end ${p.logEnd}${stable} lag ${p.lag}, ${owner}`);
+      }
     },
     close() {},
   };

@@ -3,13 +3,17 @@ import { atLeastOnce } from '../consume/at-least-once.js';
 import { exactlyOnce } from '../consume/exactly-once.js';
 import type { ConsumeParts } from '../consume/mode.js';
 import { Tally, type ConsumeEvents, type ConsumeSummary } from '../consume/tally.js';
-import { DoneOffsets, readTopic } from '../kafka/reader.js';
+import { ConsumeWatch } from '../consume/watch.js';
+import { readTopic } from '../kafka/reader.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { FlightGate } from '../processing/flight.js';
 import { PartitionTotals } from '../processing/partition-totals.js';
+import type { OrdersMetrics } from '../metrics/metrics.js';
 import { orderDecoder } from '../registry/value-format.js';
 
 const STATUS_EVERY_MS = 1_000;
+// The consumer's librdkafka statistics (lag, round trips, queues) as often as the progress line turns.
+const STATISTICS_EVERY_MS = 1_000;
 
 export type { ConsumeEvents, ConsumeSummary } from '../consume/tally.js';
 
@@ -17,17 +21,28 @@ export type { ConsumeEvents, ConsumeSummary } from '../consume/tally.js';
  * Consumes orders with retries and a dead-letter topic, under the chosen guarantee, until Ctrl-C or
  * (with --exit-at-end) the end of every assigned partition.
  */
-export async function consume(options: ConsumeOptions, session: KafkaSession, events: ConsumeEvents): Promise<ConsumeSummary> {
+export async function consume(options: ConsumeOptions, session: KafkaSession, view: ConsumeEvents, metrics?: OrdersMetrics): Promise<ConsumeSummary> {
   const exactly = options.guarantee === 'exactly-once';
   const totals = new PartitionTotals(exactly);
-  const tally = new Tally(events);
   const stop = AbortSignal.any([session.signal, session.failed]);
   const gate = new FlightGate(options.maxInFlight, stop);
-  const done = new DoneOffsets();
+  // Counts, lag, progress and readiness, for the progress line and --metrics-port.
+  const watch = new ConsumeWatch(options.topic, options.exitAtEnd, gate, totals, metrics);
+  const events = watch.events(view);
+  const tally = new Tally(events);
+  const done = watch.done;
+  session.statistics(STATISTICS_EVERY_MS, (json, client) => { if (client === 'consumer') watch.statistics(json); });
   const decoder = orderDecoder(session, options.registry, stop);
-  const parts: ConsumeParts = { options, session, events, totals, tally, gate, stop, done, decoder };
-  // What waits is visible: the terminal's progress line shows orders in flight and in backoff.
-  const status = setInterval(() => events.flight?.(gate.status()), STATUS_EVERY_MS);
+  const parts: ConsumeParts = {
+    options, session, events, totals, tally, gate, stop, done, decoder,
+    ...(metrics === undefined ? {} : { commitTook: (seconds: number) => metrics.commits.observe(seconds) }),
+  };
+  // What waits is visible: the terminal's progress line shows orders in flight and in backoff, the lag and the rate.
+  const status = setInterval(() => {
+    events.flight?.(gate.status());
+    const report = watch.tick(performance.now());
+    events.progress?.(report);
+  }, STATUS_EVERY_MS);
   status.unref();
   const mode = exactly ? exactlyOnce(parts) : atLeastOnce(parts);
 
@@ -38,7 +53,8 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, ev
     topic: options.topic,
     group: options.group,
     consumer: mode.consumer,
-    rebalance: mode.rebalance,
+    rebalance: watch.rebalance(mode.rebalance),
+    heartbeat: () => watch.beat(),
     commit: false,
     exitAtEnd: options.exitAtEnd,
     done,

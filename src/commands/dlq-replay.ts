@@ -4,7 +4,11 @@ import { authorizationFailure } from '../kafka/failures.js';
 import { readTopic, type BatchHandler } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
+import type { OrdersMetrics } from '../metrics/metrics.js';
 import { readDeadLetter, replayCount, replayOf } from '../processing/dlq.js';
+
+// The consumer's librdkafka statistics for the metrics (round trips, queues).
+const STATISTICS_EVERY_MS = 1_000;
 
 export interface ReplayEvent {
   action: 'replayed' | 'would-replay' | 'skipped-max-replays' | 'skipped-no-topic';
@@ -37,8 +41,9 @@ export interface DlqReplaySummary {
  * letters that do not match the filters are passed by too. --dry-run commits nothing. A send that fails
  * stops the command with an error; what was replayed before it stays committed.
  */
-export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession, events: DlqReplayEvents): Promise<DlqReplaySummary> {
+export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession, events: DlqReplayEvents, metrics?: OrdersMetrics): Promise<DlqReplaySummary> {
   const summary: DlqReplaySummary = { replayed: 0, wouldReplay: 0, skipped: 0, noTopic: 0 };
+  if (metrics !== undefined) session.statistics(STATISTICS_EVERY_MS, (json, client) => metrics.libraryStatistics(client, json));
   await session.ensureTopics([options.dlqTopic, ...(options.to === undefined ? [] : [options.to])], options);
   const producer = await session.connect(session.producer(), 'producer');
   const consumer = session.consumer(options.group);
@@ -85,6 +90,7 @@ export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession
         return false;
       }
       summary.replayed++;
+      if (metrics !== undefined) metrics.counts.replayed++;
       events.replay({ ...base, action: 'replayed', replayCount: count + 1 });
     }
     return true;
@@ -100,7 +106,11 @@ export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession
     return handled;
   };
 
-  await readTopic(session, { topic: options.dlqTopic, group: options.group, consumer, commit: !options.dryRun, exitAtEnd: true, until: stop.signal }, replayBatch);
+  metrics?.readyWhen(() => true);
+  await readTopic(session, {
+    topic: options.dlqTopic, group: options.group, consumer, commit: !options.dryRun, exitAtEnd: true, until: stop.signal,
+    ...(metrics === undefined ? {} : { heartbeat: () => metrics.beat() }),
+  }, replayBatch);
   if (failure !== undefined) throw failure;
   return summary;
 }

@@ -7,6 +7,7 @@ import type { DeliveryListener, NativeProducer } from '../kafka/native-producer.
 import type { KafkaSession } from '../kafka/session.js';
 import { InputOrders, checkLines, generatedOrders, readFailure, type BadInputLine, type InputCheck } from '../orders/order-source.js';
 import { openInput, readLines } from '../read-lines.js';
+import type { OrdersMetrics } from '../metrics/metrics.js';
 import { registerOrderSchema } from '../registry/register-schema.js';
 
 export interface SentOrder {
@@ -63,7 +64,8 @@ class Deliveries {
 }
 
 /** Produces `count` seeded orders, or the orders of --input, and waits for every delivery report. */
-export async function produce(options: ProduceOptions, session: KafkaSession, events: ProduceEvents): Promise<ProduceSummary> {
+export async function produce(options: ProduceOptions, session: KafkaSession, events: ProduceEvents, metrics?: OrdersMetrics): Promise<ProduceSummary> {
+  if (metrics !== undefined) session.statistics(STATISTICS_EVERY_MS, (json, client) => metrics.libraryStatistics(client, json));
   const { input } = options;
   const inputName = input === '-' ? 'stdin' : input;
   if (options.seedIgnored) session.logger.warn('--seed has no meaning with --input: ignored');
@@ -96,6 +98,9 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   const producer = await session.connect(session.nativeProducer(options.topic, eachOrder ? 'values' : 'errors', onDelivery), 'producer', access);
   session.logger.info(input === undefined ? `producing ${options.count} orders to ${options.topic} (seed ${options.seed})`
     : checked === undefined ? `producing the orders of stdin to ${options.topic} as they come` : `producing the ${checked} orders of ${input} to ${options.topic}`);
+  // Without a report per order, what was acknowledged is what was handed over less what librdkafka still holds or failed.
+  metrics?.watchProducer(() => (eachOrder ? deliveries.acknowledged : Math.max(0, requested - deliveries.failed - producer.unacknowledged)));
+  metrics?.readyWhen(() => true);
 
   const stall = stallWatch(session, producer);
   // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too, and so
@@ -188,6 +193,9 @@ async function barrier(producer: NativeProducer, session: KafkaSession, timeoutM
     }
   }
 }
+
+// The statistics interval librdkafka's producer has anyway (native-producer.ts); the metrics read them too.
+const STATISTICS_EVERY_MS = 100;
 
 // How often a produce with orders waiting looks at whether any was acknowledged lately.
 const STALL_CHECK_MS = 1_000;

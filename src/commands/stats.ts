@@ -1,9 +1,14 @@
+import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { StatsOptions } from '../config.js';
+import { MissingGroupError } from '../errors.js';
 import { restoreAggregates } from '../kafka/aggregate-store.js';
-import type { KafkaSession } from '../kafka/session.js';
+import type { GroupDescription, KafkaSession } from '../kafka/session.js';
 import { sumAggregates, type Aggregate } from '../processing/aggregate.js';
 import { decodeCommitMetadata } from '../processing/commit-metadata.js';
+import { lagOf } from '../processing/lag.js';
 import type { PartitionSnapshot } from '../processing/snapshot.js';
+
+const { IsolationLevel } = kafkaJavascript.KafkaJS;
 
 export interface Stats {
   group: string;
@@ -11,6 +16,31 @@ export interface Stats {
   total: Aggregate;
   /** One per partition that has an aggregate, by partition number. */
   partitions: PartitionSnapshot[];
+  lag: GroupLag;
+}
+
+/** Where the group stands on each partition of the topic, and who reads it. */
+export interface PartitionLag {
+  partition: number;
+  /** The next offset the group reads; -1 where it committed none (it then starts at the log start). */
+  committed: number;
+  /** The high watermark. */
+  logEnd: number;
+  /** Where read_committed readers (orders consume) stop: below an open transaction's first record. */
+  lastStable: number;
+  /** Records from the committed offset (or the log start) to the log end. */
+  lag: number;
+  /** The member the partition is assigned to now, if any. */
+  owner: { memberId: string; clientId: string; host: string } | undefined;
+}
+
+export interface GroupLag {
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: number;
+  partitions: PartitionLag[];
+  total: number;
 }
 
 /**
@@ -18,10 +48,23 @@ export interface Stats {
  * committed with the group's offset (in its metadata), or, for offsets committed by orders before the
  * aggregates moved there, the snapshot of the aggregates topic that matches it, or a newer one if the
  * group committed meanwhile; never an older one that happens to be readable while a newer is held back.
+ * Beside it, the group's lag on each partition and which member reads it.
  */
 export async function stats(options: StatsOptions, session: KafkaSession): Promise<Stats> {
   const { group, topic } = options;
-  const committed = await session.groupOffsets(group, topic);
+  await session.requireTopics([topic]);
+  const [committed, description, ends, stable] = await Promise.all([
+    session.groupOffsets(group, topic),
+    session.describeGroup(group),
+    session.topicOffsets(topic),
+    session.topicOffsets(topic, IsolationLevel.READ_COMMITTED),
+  ]);
+  const lag = groupLag(description, topic, committed, ends, stable);
+  if (![...committed.values()].some(({ offset }) => offset >= 0) && !lag.partitions.some((p) => p.owner !== undefined)) {
+    throw new MissingGroupError(lag.state === 'Dead' || lag.state === 'Unknown'
+      ? `group ${group} does not exist on ${session.brokers.join(',')}`
+      : `group ${group} has no committed offset on topic ${topic}, and no member of it reads ${topic}`);
+  }
   const partitions: PartitionSnapshot[] = [];
   const older = new Map<number, number>();
   for (const [partition, { offset, metadata }] of committed) {
@@ -38,5 +81,32 @@ export async function stats(options: StatsOptions, session: KafkaSession): Promi
     for (const [partition, { aggregate, offset }] of aggregates) if (offset >= 0) partitions.push({ group, topic, partition, aggregate, offset });
   }
   partitions.sort((a, b) => a.partition - b.partition);
-  return { group, topic, total: sumAggregates(partitions.map((p) => p.aggregate)), partitions };
+  return { group, topic, total: sumAggregates(partitions.map((p) => p.aggregate)), partitions, lag };
+}
+
+/** Each partition of the topic: committed offset, log end and last stable offset, lag and owner. */
+export function groupLag(
+  description: GroupDescription,
+  topic: string,
+  committed: Map<number, { offset: number }>,
+  ends: Map<number, { low: number; high: number }>,
+  stable: Map<number, { high: number }>,
+): GroupLag {
+  const owners = new Map<number, PartitionLag['owner']>();
+  for (const member of description.members) {
+    for (const assigned of member.partitions) {
+      if (assigned.topic === topic) owners.set(assigned.partition, { memberId: member.memberId, clientId: member.clientId, host: member.host });
+    }
+  }
+  const partitions = [...ends].sort(([a], [b]) => a - b).map(([partition, { low, high }]) => {
+    const offset = committed.get(partition)?.offset ?? -1;
+    return {
+      partition, committed: offset, logEnd: high, lastStable: stable.get(partition)?.high ?? high,
+      lag: lagOf(offset, high, low) ?? 0, owner: owners.get(partition),
+    };
+  });
+  return {
+    state: description.state, protocolType: description.protocolType, protocol: description.protocol, members: description.members.length,
+    partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0),
+  };
 }

@@ -54,15 +54,16 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
 
   const tooBig = warnOnceTooBig((line) => session.logger.warn(line), options.topic);
   // Each offset names the finished records above it: a restart passes them instead of running them again.
-  const commitFinished = async (partitions?: number[]): Promise<void> => {
+  const commitFinished = async (partitions?: number[]): Promise<boolean> => {
     const commits = offsetCommits(dispatch, partitions, ({ plan }) => ({ doneAbove: plan.doneAbove }), tooBig);
-    if (commits.length === 0) return;
+    if (commits.length === 0) return false;
     tally.flush();
     await consumer.commit(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata })));
     for (const commit of commits) {
       dispatch.committed(commit);
       parts.done.report(commit.partition, commit.plan.next - 1);
     }
+    return true;
   };
   // What the last commit named as done above its offset is passed, not run again.
   const skipDone = (partitions: number[]): Promise<void> => untilRestored(parts, async () => {

@@ -19,7 +19,7 @@ export class Committer {
   private wanted = false;
   private busy = false;
 
-  constructor(private readonly commit: (partitions?: number[]) => Promise<void>, everyMs: number, private readonly logger: Logger) {
+  constructor(private readonly commit: (partitions?: number[]) => Promise<unknown>, everyMs: number, private readonly logger: Logger) {
     this.loop = (async () => {
       while (!this.stopped.signal.aborted) {
         await sleep(everyMs, undefined, { signal: this.stopped.signal }).catch(() => undefined);
@@ -47,7 +47,7 @@ export class Committer {
 
   /** Commits now (after any commit in progress); `partitions` limits it, say to those being revoked. */
   now(partitions?: number[]): Promise<void> {
-    this.queue = this.queue.then(() => this.commit(partitions)).catch((error: unknown) => {
+    this.queue = this.queue.then(async () => { await this.commit(partitions); }).catch((error: unknown) => {
       this.logger.warn(`commit failed, trying again: ${messageOf(error)}`);
     });
     return this.queue;

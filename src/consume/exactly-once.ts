@@ -78,9 +78,9 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
    * the offsets, each with its partition's aggregate and what is done above it. Only once it commits
    * are the outcomes counted and shown.
    */
-  const commitFinished = async (partitions?: number[]): Promise<void> => {
+  const commitFinished = async (partitions?: number[]): Promise<boolean> => {
     const commits = offsetCommits(dispatch, partitions, stateOf, tooBig);
-    if (commits.length === 0) return;
+    if (commits.length === 0) return false;
     try {
       await transactions.run(async (txn) => {
         // The offsets first: while the coordinator still ends the previous transaction it answers
@@ -110,6 +110,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
         tally.record(record, result, totals.total());
       }
     }
+    return true;
   };
   const mode = inFlight(parts, dispatch, { commit: commitFinished, everyMs: COMMIT_EVERY_MS, eager: true }, {
     connect: () => transactions.connect(),

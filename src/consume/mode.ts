@@ -26,6 +26,8 @@ export interface ConsumeParts {
   done: DoneOffsets;
   /** Bare Avro, or framed values read through the schema registry. */
   decoder: OrderDecoder;
+  /** Told how long each commit took, in seconds (an offset commit, or a whole transaction). */
+  commitTook?: (seconds: number) => void;
 }
 
 /** One guarantee's way of consuming: its consumer, its start-up, its batch handler, its last commit. */
@@ -79,7 +81,7 @@ export function followRebalances(
 export function inFlight<T>(
   parts: ConsumeParts,
   dispatch: Dispatch<T>,
-  commits: { commit: (partitions?: number[]) => Promise<void>; everyMs: number; eager: boolean },
+  commits: { commit: (partitions?: number[]) => Promise<boolean>; everyMs: number; eager: boolean },
   setup: { connect: () => Promise<void>; assigned?: (partitions: number[]) => Promise<void> },
 ): Omit<ConsumeMode, 'settle'> {
   let committer: Committer | undefined;
@@ -95,7 +97,7 @@ export function inFlight<T>(
     rebalance,
     start: async () => {
       await setup.connect();
-      committer = new Committer(commits.commit, commits.everyMs, parts.session.logger);
+      committer = new Committer(timed(commits.commit, parts.commitTook), commits.everyMs, parts.session.logger);
       // A commit as soon as the previous one is done and something finished: latency is one commit.
       if (commits.eager) dispatch.onFinished = () => committer?.soon();
       // Reading waits for room: what finished is committed now, not at the next tick.
@@ -144,5 +146,20 @@ export function dispatchNeeds({ options, gate, stop, totals, decoder, events, se
     lease: (partition) => totals.lease(partition),
     process: orderProcessor(options, decoder, events, gate),
     fail: (error) => session.fail(error),
+  };
+}
+
+/**
+ * `commit`, its duration told to `took` when it ends, committed or failed; only when something had
+ * finished, as the ticks that find nothing to commit would bury the real commits under zeros.
+ */
+function timed(commit: (partitions?: number[]) => Promise<boolean>, took: ((seconds: number) => void) | undefined): (partitions?: number[]) => Promise<boolean> {
+  if (took === undefined) return commit;
+  return async (partitions) => {
+    const started = performance.now();
+    const committed = await commit(partitions);
+    // The empty ticks would bury the real commits under zeros.
+    if (committed) took((performance.now() - started) / 1000);
+    return committed;
   };
 }

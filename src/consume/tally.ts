@@ -5,6 +5,7 @@ import { EMPTY_AGGREGATE, type Aggregate } from '../processing/aggregate.js';
 import type { DeadLetterReason } from '../processing/dlq.js';
 import type { FlightStatus } from '../processing/flight.js';
 import type { Outcome } from '../processing/process-record.js';
+import type { ProgressReport } from './progress.js';
 
 export interface ProcessedOrder {
   order: Order;
@@ -43,6 +44,8 @@ export interface ConsumeEvents {
   flight?(status: FlightStatus): void;
   /** Before a commit passes the orders told so far: whatever holds their events back writes them now. */
   flush?(): void;
+  /** Each second: the lag of the assigned partitions, the rate, and with --exit-at-end how far to the end. */
+  progress?(report: ProgressReport): void;
 }
 
 export interface ConsumeSummary {

@@ -48,6 +48,8 @@ export class NativeProducer {
   // The binding's disconnect of a client never connected, or a second one, runs its cleanup on memory it does not own (a segfault).
   private connecting = false;
   private disconnected: Promise<void> | undefined;
+  // Someone else who reads the statistics (the metrics).
+  private statisticsListener: ((json: string) => void) | undefined;
 
   constructor(config: ProducerGlobalConfig, topic: string, timeoutMs: number, reports: Reports, onDelivery: DeliveryListener, onLibrary: LibraryListener) {
     this.topic = topic;
@@ -65,6 +67,7 @@ export class NativeProducer {
       onDelivery(error ?? null, report);
     });
     this.client.on('event.stats', (event: { message?: unknown }) => {
+      this.statisticsListener?.(String(event.message));
       const { held, idempotence } = statistics(event.message);
       this.idempotence = idempotence ?? this.idempotence;
       if (held === undefined) return;
@@ -130,6 +133,11 @@ export class NativeProducer {
   /** How long librdkafka has held messages without any being acknowledged or failed (0 when it holds none). */
   quietMs(): number {
     return this.held === 0 ? 0 : performance.now() - this.movedAt;
+  }
+
+  /** Each statistics JSON librdkafka reports (every 100 ms) also goes to `listener`. */
+  onStatistics(listener: (json: string) => void): void {
+    this.statisticsListener = listener;
   }
 
   /** librdkafka's eos.idemp_state at its last statistics: 'Assigned' once the producer id is there. */

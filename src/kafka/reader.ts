@@ -36,6 +36,8 @@ export interface ReadOptions {
    */
   done?: DoneOffsets;
   rebalance?: RebalanceHooks;
+  /** Called each time the read loop turns (at least every consume wait, 100 ms, unless a handler holds it): /healthz. */
+  heartbeat?: () => void;
 }
 
 /** Where a handler that finishes records later says how far each partition is done (its last offset). */
@@ -138,6 +140,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
 
   try {
     while (!stopped.aborted) {
+      options.heartbeat?.();
       await rebalances();
       if (options.exitAtEnd && position.reached(consumer.assignment(topic))) break;
       let batch: Awaited<ReturnType<NativeConsumer['consume']>>;

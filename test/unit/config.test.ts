@@ -12,8 +12,17 @@ describe('flag validation', () => {
       brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3, replicationFactor: -1,
       topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once',
       failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, maxInFlight: 5000, exitAtEnd: false, logLevel: 'info', properties: {}, registry: undefined,
+      metricsPort: undefined, metricsHost: '127.0.0.1',
     });
     assert.ok(Number.isInteger(options.seed));
+  });
+
+  it('takes --metrics-port from 1 to 65535 and a non-empty --metrics-host on consume, produce and dlq-replay', () => {
+    assert.equal(parseConsumeOptions({ metricsPort: '9464' }, {}).metricsPort, 9464);
+    assert.equal(parseProduceOptions({ metricsPort: '9464', metricsHost: '0.0.0.0' }, {}).metricsHost, '0.0.0.0');
+    assert.throws(() => parseConsumeOptions({ metricsPort: '0' }, {}), usage(/^--metrics-port must be a whole number from 1 to 65535, got "0"$/));
+    assert.throws(() => parseConsumeOptions({ metricsPort: 'http' }, {}), usage(/^--metrics-port must be a whole number/));
+    assert.throws(() => parseProduceOptions({ metricsHost: ' ' }, {}), usage(/^--metrics-host must not be empty$/));
   });
 
   it('reads the schema registry from --schema-registry, -X schema.registry.url or $SCHEMA_REGISTRY_URL, not passing it to librdkafka', () => {
