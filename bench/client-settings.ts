@@ -1,4 +1,4 @@
-import { CONSUMER_QUEUE, CONSUMER_TUNING, NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING } from '../src/kafka/session.js';
+import { CONSUMER_QUEUE, CONSUMER_TUNING, NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING } from '../src/kafka/tuning.js';
 
 /** librdkafka settings by name, as kcat's -X takes them. */
 export type Properties = Readonly<Record<string, string>>;

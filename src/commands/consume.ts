@@ -46,7 +46,7 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, vi
   status.unref();
   const mode = exactly ? exactlyOnce(parts) : atLeastOnce(parts);
 
-  await session.ensureTopics([options.topic, options.dlqTopic], options);
+  await session.admin.ensureTopics([options.topic, options.dlqTopic], options);
   await mode.start();
   session.logger.info(`consuming ${options.topic} as group ${options.group}, ${options.guarantee} (fail-rate ${options.failRate}, retries ${options.retries}, seed ${options.seed})`);
   await readTopic(session, {

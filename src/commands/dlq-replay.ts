@@ -44,7 +44,7 @@ export interface DlqReplaySummary {
 export async function dlqReplay(options: DlqReplayOptions, session: KafkaSession, events: DlqReplayEvents, metrics?: OrdersMetrics): Promise<DlqReplaySummary> {
   const summary: DlqReplaySummary = { replayed: 0, wouldReplay: 0, skipped: 0, noTopic: 0 };
   if (metrics !== undefined) session.statistics(STATISTICS_EVERY_MS, (json, client) => metrics.libraryStatistics(client, json));
-  await session.ensureTopics([options.dlqTopic, ...(options.to === undefined ? [] : [options.to])], options);
+  await session.admin.ensureTopics([options.dlqTopic, ...(options.to === undefined ? [] : [options.to])], options);
   const producer = await session.connect(session.producer(), 'producer');
   const consumer = session.consumer(options.group);
   const stop = new AbortController();

@@ -36,7 +36,7 @@ export const DLQ_TAIL_GROUP_PREFIX = 'orders-dlq-tail-';
 /** Shows every dead letter from the beginning; commits nothing, so it never moves anyone's position. */
 export async function dlqTail(options: DlqTailOptions, session: KafkaSession, events: DlqTailEvents): Promise<DlqTailSummary> {
   const summary: DlqTailSummary = { shown: 0 };
-  await session.requireTopics([options.dlqTopic]);
+  await session.admin.requireTopics([options.dlqTopic]);
   // A fresh group each run: it starts at the beginning and, with no commits, leaves nothing behind.
   const group = `${DLQ_TAIL_GROUP_PREFIX}${randomUUID()}`;
   const consumer = session.consumer(group);

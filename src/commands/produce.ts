@@ -74,7 +74,7 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   const total = input === undefined ? options.count : checked ?? (Number.isFinite(options.count) ? options.count : undefined);
   // With a registry, every value starts with the 5-byte header of the schema id registered here, while the topic is made.
   const [, schema] = await Promise.all([
-    session.ensureTopics([options.topic], options),
+    session.admin.ensureTopics([options.topic], options),
     options.registry === undefined ? undefined : registerOrderSchema(session, options.registry, options.topic),
   ]);
   // A report per order needs librdkafka to report successes too, with the value to say which order it was.
@@ -148,7 +148,7 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
     deliveries.failed += producer.unacknowledged;
     deliveries.firstError = stalledFor;
   }
-  session.throwIfFailed();
+  session.steps.throwIfFailed();
 
   const elapsedMs = performance.now() - started;
   // Without a report per order librdkafka reports failures only: after the barrier the rest were acknowledged.

@@ -2,7 +2,8 @@ import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { StatsOptions } from '../config.js';
 import { MissingGroupError } from '../errors.js';
 import { restoreAggregates } from '../kafka/aggregate-store.js';
-import type { GroupDescription, KafkaSession } from '../kafka/session.js';
+import type { GroupDescription } from '../kafka/admin-requests.js';
+import type { KafkaSession } from '../kafka/session.js';
 import { sumAggregates, type Aggregate } from '../processing/aggregate.js';
 import { decodeCommitMetadata } from '../processing/commit-metadata.js';
 import { lagOf } from '../processing/lag.js';
@@ -52,12 +53,12 @@ export interface GroupLag {
  */
 export async function stats(options: StatsOptions, session: KafkaSession): Promise<Stats> {
   const { group, topic } = options;
-  await session.requireTopics([topic]);
+  await session.admin.requireTopics([topic]);
   const [committed, description, ends, stable] = await Promise.all([
-    session.groupOffsets(group, topic),
-    session.describeGroup(group),
-    session.topicOffsets(topic),
-    session.topicOffsets(topic, IsolationLevel.READ_COMMITTED),
+    session.admin.groupOffsets(group, topic),
+    session.admin.describeGroup(group),
+    session.admin.topicOffsets(topic),
+    session.admin.topicOffsets(topic, IsolationLevel.READ_COMMITTED),
   ]);
   const lag = groupLag(description, topic, committed, ends, stable);
   if (![...committed.values()].some(({ offset }) => offset >= 0) && !lag.partitions.some((p) => p.owner !== undefined)) {
@@ -74,10 +75,10 @@ export async function stats(options: StatsOptions, session: KafkaSession): Promi
     else if (decoded !== undefined) older.set(partition, offset);
   }
   if (older.size > 0) {
-    await session.requireTopics([options.aggregatesTopic]);
+    await session.admin.requireTopics([options.aggregatesTopic]);
     const aggregates = await restoreAggregates(session, options.aggregatesTopic, { group, topic }, older, true);
     // Stopped half way, the figures would be wrong without saying so.
-    session.throwIfAborted(`reading ${options.aggregatesTopic}`);
+    session.steps.throwIfAborted(`reading ${options.aggregatesTopic}`);
     for (const [partition, { aggregate, offset }] of aggregates) if (offset >= 0) partitions.push({ group, topic, partition, aggregate, offset });
   }
   partitions.sort((a, b) => a.partition - b.partition);

@@ -60,14 +60,14 @@ export async function restoreAggregates(
     decisions.flatMap(([partition, decision]) => (decision.kind === 'gap' ? [[partition, decision.detail, decision.behind] as [number, string, boolean]] : []));
   const heldBackUntil = performance.now() + Math.max(session.timeoutMs, HELD_BACK_WAIT_MS);
   // No such topic, no snapshot: every committed offset is a gap, and nothing can hold one back.
-  const exists = await session.topicExists(aggregatesTopic);
+  const exists = await session.admin.topicExists(aggregatesTopic);
 
   for (let read = 1; ; read++) {
     // A large aggregates topic takes a while to read: what must not last beyond the timeout is a read that stopped moving.
     const deadline = idleTimer(session.timeoutMs);
     const snapshots = exists ? await readSnapshots(session, aggregatesTopic, { enough: (found) => gapsIn(decide(found)).length === 0, idle: deadline }).finally(() => deadline.clear()) : new Map<string, PartitionSnapshot>();
     deadline.clear();
-    session.throwIfAborted(`restoring the aggregates of ${source.topic}`);
+    session.steps.throwIfAborted(`restoring the aggregates of ${source.topic}`);
     const decisions = decide(snapshots);
     const gaps = gapsIn(decisions);
     if (gaps.length === 0) {
@@ -77,7 +77,7 @@ export async function restoreAggregates(
     // Only snapshots behind their offsets can still come: read again while an open transaction may hold them back.
     // A partition with no snapshot at all may be held back too, if the open transaction began before its first.
     const heldBack = exists && performance.now() < heldBackUntil
-      && (gaps.every(([, , behind]) => behind) || await session.transactionOpenOn(aggregatesTopic));
+      && (gaps.every(([, , behind]) => behind) || await session.admin.transactionOpenOn(aggregatesTopic));
     if (heldBack && read === 2) {
       session.logger.warn(`the newest aggregates of ${source.topic} (${gaps.map(([partition, detail]) => `partition ${partition}: ${detail}`).join('; ')}) are not readable yet: a transaction still open (of a consumer that died?) holds them back until Kafka aborts it; reading ${aggregatesTopic} again`);
     }

@@ -85,13 +85,13 @@ export function oneByOne(handle: RecordHandler): BatchHandler {
  */
 export async function readTopic(session: KafkaSession, options: ReadOptions, handle: BatchHandler): Promise<void> {
   const { consumer, topic } = options;
-  session.readingAs(options.group, topic);
-  const offsets = await session.topicOffsets(topic);
+  session.log.readingAs(options.group, topic);
+  const offsets = await session.admin.topicOffsets(topic);
   const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])));
   options.done?.listen((partition, lastOffset) => position.done(partition, lastOffset));
   const groupAccess = { operation: 'READ', resource: `group ${options.group}` } as const;
   await session.connect({ connect: () => consumer.connect(session.timeoutMs) }, 'consumer', groupAccess);
-  await session.step(`subscribing to ${topic}`, async () => consumer.subscribe(topic), { operation: 'READ', resource: `topic ${topic}` });
+  await session.steps.run(`subscribing to ${topic}`, async () => consumer.subscribe(topic), { operation: 'READ', resource: `topic ${topic}` });
   const stop = new AbortController();
   // A refused principal or bad credentials show only in librdkafka's log, and it would retry for ever.
   const stopped = AbortSignal.any([session.signal, session.failed, stop.signal, ...(options.until === undefined ? [] : [options.until])]);
@@ -169,7 +169,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
     await consumer.disconnect();
   }
   if (failure !== undefined) throw failure.error;
-  session.throwIfFailed();
+  session.steps.throwIfFailed();
 }
 
 /** One batch's records by partition, each in offset order; a record keeps only what is used. */

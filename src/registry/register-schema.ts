@@ -37,6 +37,6 @@ export async function registerOrderSchema(session: KafkaSession, settings: Regis
   } finally {
     clearTimeout(timer);
   }
-  session.throwIfAborted(what);
+  session.steps.throwIfAborted(what);
   throw new RegistryError(`${last?.message ?? `schema registry at ${settings.url} did not answer ${what}`} (gave up after ${session.timeoutMs} ms)`, true, last);
 }

@@ -12,7 +12,7 @@ describe('error messages', () => {
 
 describe('broker errors', () => {
   it('tell a broker that does not answer from one that refuses', async () => {
-    const { isNoAnswer } = await import('../../src/kafka/session.js');
+    const { isNoAnswer } = await import('../../src/kafka/step.js');
     const timedOut = Object.assign(new Error('Local: Timed out'), { code: -185 });
     const transport = Object.assign(new Error('Local: Broker transport failure'), { code: -195 });
     const refused = Object.assign(new Error('Topic authorization failed'), { code: 29 });

@@ -1,0 +1,168 @@
+import kafkaJavascript from '@confluentinc/kafka-javascript';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import { MissingTopicError } from '../errors.js';
+import type { Access } from './failures.js';
+import type { LibraryLog } from './library-log.js';
+import type { StepOptions, StepRunner } from './step.js';
+import { transientCause } from './transient.js';
+
+const { IsolationLevel } = kafkaJavascript.KafkaJS;
+
+export type Admin = KafkaJS.Admin;
+
+export interface TopicSpec {
+  topic: string;
+  /** Keep only the newest record per key (cleanup.policy=compact). */
+  compacted?: boolean;
+}
+
+export interface LogRange {
+  low: number;
+  high: number;
+}
+
+/** A consumer group as the coordinator describes it. */
+export interface GroupDescription {
+  /** Stable, Empty, PreparingRebalance, CompletingRebalance, Dead (no such group) or Unknown. */
+  state: string;
+  /** "consumer" for a group of consumers; empty for a group that only has committed offsets or none. */
+  protocolType: string;
+  /** The assignor, e.g. range or cooperative-sticky. */
+  protocol: string;
+  members: { memberId: string; clientId: string; host: string; partitions: { topic: string; partition: number }[] }[];
+}
+
+const GROUP_STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'] as const;
+
+// An admin request that takes longer is asked again on a new client (librdkafka's own default is 5 s).
+const ADMIN_ATTEMPT_MS = 5_000;
+
+/** What the admin requests take from the session: its steps, its log, and its client lifecycle. */
+export interface AdminScope {
+  readonly brokers: string[];
+  readonly timeoutMs: number;
+  readonly steps: StepRunner;
+  readonly log: LibraryLog;
+  /** A new admin client, tracked by the session, not yet connected. */
+  makeAdmin(): Admin;
+  connectNew<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(make: () => T, what: string, access?: Access, options?: StepOptions): Promise<T>;
+  /** A client the session's close must not wait for. */
+  forget(client: { disconnect(): Promise<void> }): void;
+}
+
+/** The admin requests of one command run, on one admin client made on first use (and again after a transient failure). */
+export class AdminRequests {
+  private connectedAdmin: Promise<Admin> | undefined;
+
+  constructor(private readonly scope: AdminScope) {}
+
+  /** The session's admin client, connected on first use (and again after a transient failure, see adminRequest). */
+  private admin(): Promise<Admin> {
+    this.connectedAdmin ??= this.scope.connectNew(() => this.scope.makeAdmin(), 'admin client');
+    return this.connectedAdmin;
+  }
+
+  /**
+   * An admin request as a step, each attempt bounded by ADMIN_ATTEMPT_MS. After a transient failure
+   * the next attempt gets a new admin client: librdkafka's admin sends CreateTopics and DescribeTopics
+   * to the controller it last heard of, and waited for a SIGKILLed one until our deadline (seen: 30 s of
+   * "Timed out waiting for controller" while two brokers answered); a new client asks the live ones.
+   */
+  private adminRequest<T>(what: string, request: (admin: Admin, attemptMs: number) => Promise<T>, access?: Access): Promise<T> {
+    return this.scope.steps.run(what, async (remainingMs) => {
+      const connected = this.admin();
+      const admin = await connected;
+      try {
+        return await request(admin, Math.max(500, Math.min(ADMIN_ATTEMPT_MS, remainingMs)));
+      } catch (error) {
+        if (transientCause(error) !== undefined) this.dropAdmin(connected, admin);
+        throw error;
+      }
+    }, access);
+  }
+
+  // Another request may have replaced it already: then only this one goes.
+  private dropAdmin(connected: Promise<Admin>, admin: Admin): void {
+    if (this.connectedAdmin === connected) this.connectedAdmin = undefined;
+    this.scope.forget(admin);
+    void admin.disconnect().catch(() => {});
+  }
+
+  /** Creates the topics that do not exist yet; existing ones are left as they are. */
+  async ensureTopics(topics: (string | TopicSpec)[], { partitions, replicationFactor }: { partitions: number; replicationFactor: number }): Promise<void> {
+    // Listing needs any one broker; creating needs the controller quorum, which a cluster that lost
+    // brokers may not have: topics that exist need nothing more.
+    const existing = new Set(await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs })));
+    const specs = topics.map((topic) => (typeof topic === 'string' ? { topic } : topic)).filter((spec) => !existing.has(spec.topic));
+    if (specs.length === 0) return;
+    await this.adminRequest(`creating topics ${specs.map((spec) => spec.topic).join(', ')}`, (admin, attemptMs) => admin.createTopics({
+      // One request per topic, run one after another in librdkafka: together they end with the attempt,
+      // so no request outlives the step (the process exit would wait for it). Existing topics count as made.
+      timeout: Math.max(500, Math.floor(attemptMs / specs.length)),
+      topics: specs.map(({ topic, compacted }) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor,
+        configEntries: compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      })),
+    }), { operation: 'CREATE', resource: `topics ${specs.map((spec) => spec.topic).join(', ')}` });
+    this.scope.log.wasAnswered();
+  }
+
+  /** For commands that only read: a missing topic is the user's mistake to hear about, not one to create. */
+  async requireTopics(topics: string[]): Promise<void> {
+    const existing = new Set(await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs })));
+    this.scope.log.wasAnswered();
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) throw new MissingTopicError(`topic ${missing.join(', ')} does not exist on ${this.scope.brokers.join(',')}`);
+  }
+
+  async topicExists(topic: string): Promise<boolean> {
+    return (await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs }))).includes(topic);
+  }
+
+  /** The offsets `group` committed on `topic` (-1 where none) with their metadata, once no transaction is about to change them. */
+  async groupOffsets(group: string, topic: string): Promise<Map<number, { offset: number; metadata: string | undefined }>> {
+    const admin = await this.admin();
+    // Stable offsets: an offset commit inside a transaction still open is waited for, not skipped.
+    const found = await this.scope.steps.run(`reading the offsets of group ${group}`, () => admin.fetchOffsets({ groupId: group, topics: [topic], requireStableOffsets: true, timeout: this.scope.timeoutMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
+    return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, { offset: committedOffset(p.offset), metadata: p.metadata ?? undefined }] as const)));
+  }
+
+  /** How the group's coordinator describes `group`: its state, protocol and members with their partitions. */
+  async describeGroup(group: string): Promise<GroupDescription> {
+    const { groups } = await this.adminRequest(`describing group ${group}`, (admin, attemptMs) => admin.describeGroups([group], { timeout: attemptMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
+    const found = groups.find((entry) => entry.groupId === group);
+    if (found?.error !== undefined) throw found.error;
+    return {
+      state: GROUP_STATES[found?.state ?? 0] ?? 'Unknown',
+      protocolType: found?.protocolType ?? '',
+      protocol: found?.protocol ?? '',
+      members: (found?.members ?? []).map((member) => ({
+        memberId: member.memberId, clientId: member.clientId, host: member.clientHost,
+        partitions: (member.assignment?.topicPartitions ?? []).map(({ topic, partition }) => ({ topic, partition })),
+      })),
+    };
+  }
+
+  /** Log start and high watermark of every partition of `topic`; read_committed, the end is the last stable offset instead. */
+  async topicOffsets(topic: string, isolationLevel = IsolationLevel.READ_UNCOMMITTED): Promise<Map<number, LogRange>> {
+    const offsets = await this.adminRequest(`reading the offsets of ${topic}`, (admin, attemptMs) => admin.fetchTopicOffsets(topic, { timeout: attemptMs, isolationLevel }), { operation: 'DESCRIBE', resource: `topic ${topic}` });
+    return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));
+  }
+
+  /** Whether a transaction is open on some partition of `topic`: what it wrote holds back every later record (LSO < high watermark). */
+  async transactionOpenOn(topic: string): Promise<boolean> {
+    const [stable, written] = await Promise.all([this.topicOffsets(topic, IsolationLevel.READ_COMMITTED), this.topicOffsets(topic)]);
+    return [...stable].some(([partition, { high }]) => high < (written.get(partition)?.high ?? 0));
+  }
+}
+
+/**
+ * A committed offset as a number, or -1 for none. The client reports both "none" and 0 as null;
+ * this tool only ever commits "last handled + 1" (at least 1), so null means none.
+ */
+export function committedOffset(offset: string | null): number {
+  const value = offset === null ? -1 : Number(offset);
+  return Number.isSafeInteger(value) && value >= 0 ? value : -1;
+}
