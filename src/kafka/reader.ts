@@ -172,6 +172,9 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
   session.steps.throwIfFailed();
 }
 
+// Most records carry no headers: one shared, frozen object, not one each.
+const NO_HEADERS: Headers = Object.freeze({});
+
 /** One batch's records by partition, each in offset order; a record keeps only what is used. */
 function byPartition(messages: Message[]): Map<number, SourceRecord[]> {
   const found = new Map<number, SourceRecord[]>();
@@ -183,7 +186,7 @@ function byPartition(messages: Message[]): Map<number, SourceRecord[]> {
       timestamp: String(message.timestamp ?? -1),
       key: toBuffer(message.key),
       value: message.value,
-      headers: message.headers === undefined ? {} : headersOf(message.headers),
+      headers: message.headers === undefined ? NO_HEADERS : headersOf(message.headers),
     };
     const list = found.get(message.partition);
     if (list === undefined) found.set(message.partition, [record]);
