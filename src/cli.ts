@@ -16,9 +16,12 @@ import type { Logger } from './logger.js';
 import { OrdersMetrics } from './metrics/metrics.js';
 import { serveMetrics, type MetricsServer } from './metrics/server.js';
 import { Redactor } from './redact.js';
-import {
-  consumeView, createLogger, dlqReplayView, dlqTailView, produceView, statsView, terminal, type Terminal, type View,
-} from './output.js';
+import { consumeView } from './output/consume-view.js';
+import { dlqReplayView } from './output/dlq-replay-view.js';
+import { dlqTailView } from './output/dlq-tail-view.js';
+import { produceView } from './output/produce-view.js';
+import { statsView } from './output/stats-view.js';
+import { createLogger, terminal, type Terminal, type View } from './output/terminal.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
