@@ -6,10 +6,12 @@ import { dlqReplay } from './commands/dlq-replay.js';
 import { dlqTail } from './commands/dlq-tail.js';
 import { produce } from './commands/produce.js';
 import { stats } from './commands/stats.js';
+import type { Env, LogLevel } from './config/environment.js';
+import type { FlagSet, RawFlags, RawValue } from './config/flag-kit.js';
 import {
   consumeFlags, dlqReplayFlags, dlqTailFlags, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions,
-  parseStatsOptions, produceFlags, statsFlags, type ConnectionOptions, type Env, type FlagSet, type LogLevel, type RawFlags, type RawValue,
-} from './config.js';
+  parseStatsOptions, produceFlags, statsFlags, type ConnectionOptions,
+} from './config/flags.js';
 import { BadInputError, DeliveryError, InternalError, errorLines, exitCodeOf, messageOf } from './errors.js';
 import { KafkaSession } from './kafka/session.js';
 import type { Logger } from './logger.js';

@@ -2,7 +2,7 @@
 
 import { createRequire } from 'node:module';
 import { pino } from 'pino';
-import type { LogLevel } from '../config.js';
+import type { LogLevel } from '../config/environment.js';
 import type { Logger } from '../logger.js';
 
 type Write = (line: string) => void;
