@@ -1,11 +1,11 @@
 import type { ConsumeEvents, ConsumeSummary } from '../commands/consume.js';
-import { BatchedLines } from '../batched-lines.js';
-import { LineBudget } from '../line-budget.js';
-import type { FlightStatus } from '../processing/flight.js';
-import type { Aggregate } from '../processing/aggregate.js';
 import { progressText, type ProgressReport } from '../consume/progress.js';
+import type { Aggregate } from '../processing/aggregate.js';
+import type { FlightStatus } from '../processing/flight.js';
+import { BatchedLines } from './batched-lines.js';
 import { figures, figuresText, orderJson } from './fields.js';
 import { orderLine } from './json-lines.js';
+import { LineBudget } from './line-budget.js';
 import type { Terminal, View } from './terminal.js';
 
 export interface ConsumeView extends ConsumeEvents, View {

@@ -1,6 +1,6 @@
 import type { Ora } from 'ora';
 import type { ProduceEvents, ProduceSummary } from '../commands/produce.js';
-import { BatchedLines } from '../batched-lines.js';
+import { BatchedLines } from './batched-lines.js';
 import { orderJson } from './fields.js';
 import { sentJson } from './json-lines.js';
 import type { Terminal, View } from './terminal.js';
