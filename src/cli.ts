@@ -6,35 +6,21 @@ import { dlqReplay } from './commands/dlq-replay.js';
 import { dlqTail } from './commands/dlq-tail.js';
 import { produce } from './commands/produce.js';
 import { stats } from './commands/stats.js';
+import type { FlagSet, RawFlags, RawValue } from './config/flag-kit.js';
 import {
   consumeFlags, dlqReplayFlags, dlqTailFlags, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions,
-  parseStatsOptions, produceFlags, statsFlags, type ConnectionOptions, type Env, type FlagSet, type LogLevel, type RawFlags, type RawValue,
-} from './config.js';
+  parseStatsOptions, produceFlags, statsFlags,
+} from './config/flags.js';
 import { BadInputError, DeliveryError, InternalError, errorLines, exitCodeOf, messageOf } from './errors.js';
-import { KafkaSession } from './kafka/session.js';
-import type { Logger } from './logger.js';
-import { OrdersMetrics } from './metrics/metrics.js';
-import { serveMetrics, type MetricsServer } from './metrics/server.js';
-import { Redactor } from './redact.js';
-import {
-  consumeView, createLogger, dlqReplayView, dlqTailView, produceView, statsView, terminal, type Terminal, type View,
-} from './output.js';
+import { consumeView } from './output/consume-view.js';
+import { dlqReplayView } from './output/dlq-replay-view.js';
+import { dlqTailView } from './output/dlq-tail-view.js';
+import { produceView } from './output/produce-view.js';
+import { statsView } from './output/stats-view.js';
+import type { View } from './output/terminal.js';
+import { run, type CommandSpec, type RunOptions } from './run.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-type RunOptions = ConnectionOptions & { json: boolean; logLevel: LogLevel; metricsPort?: number | undefined; metricsHost?: string };
-
-interface CommandSpec<O extends RunOptions, V extends View> {
-  name: string;
-  description: string;
-  flags: FlagSet;
-  parse(raw: RawFlags, env: Env): O;
-  /** The client.id the command's Kafka clients report. */
-  clientId: string;
-  view(options: O, term: Terminal, logger: Logger): V;
-  /** `metrics`: with --metrics-port, what the command counts and shows there. */
-  run(options: O, session: KafkaSession, view: V, metrics: OrdersMetrics | undefined): Promise<void>;
-}
 
 const produceCommand: CommandSpec<ReturnType<typeof parseProduceOptions>, ReturnType<typeof produceView>> = {
   name: 'produce', description: 'send Avro-encoded orders: random ones, or those of a file of JSON lines (--input)', flags: produceFlags, parse: parseProduceOptions, clientId: 'orders-producer',
@@ -78,43 +64,6 @@ const dlqReplayCommand: CommandSpec<ReturnType<typeof parseDlqReplayOptions>, Re
   view: (options, term) => dlqReplayView(term, options.dryRun),
   run: async (options, session, view, metrics) => view.summary(await dlqReplay(options, session, view, metrics)),
 };
-
-/** Runs a command: validated options, a logger, a Kafka session that Ctrl-C / SIGTERM stops, and a view that is always closed. */
-async function run<O extends RunOptions, V extends View>(spec: CommandSpec<O, V>, raw: RawFlags): Promise<void> {
-  const options = spec.parse(raw, process.env);
-  const term = terminal(options.json);
-  const redactor = new Redactor(options.properties, options.registry?.secrets);
-  const logger = redactor.logger(createLogger(term.interactive, options.logLevel));
-  const metrics = options.metricsPort === undefined ? undefined : new OrdersMetrics();
-  // Bound before anything reaches Kafka: a port in use stops the command (exit 2) before it consumes anything.
-  const server: MetricsServer | undefined = metrics === undefined || options.metricsPort === undefined
-    ? undefined : await serveMetrics(metrics, options.metricsHost ?? '127.0.0.1', options.metricsPort, logger);
-  const controller = new AbortController();
-  const stop = (signal: NodeJS.Signals): void => {
-    // A second Ctrl-C means "now": skip the clean shutdown.
-    if (controller.signal.aborted) process.exit(130);
-    logger.info(`${signal} received, finishing the records in progress and committing`);
-    // Not ready from now on: a load balancer or orchestrator sends nothing new while we drain.
-    metrics?.stop();
-    controller.abort(signal);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  const session = new KafkaSession(options, logger, controller.signal, spec.clientId);
-  const view = spec.view(options, term, logger);
-  try {
-    await spec.run(options, session, view, metrics);
-  } catch (error) {
-    throw redactor.error(error);
-  } finally {
-    metrics?.stop();
-    view.close();
-    await session.close();
-    await server?.close();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
-}
 
 /** commander options from a flag table; the table's defaults show in --help, commander holds none. */
 function withFlags(command: Command, flags: FlagSet): Command {

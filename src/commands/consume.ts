@@ -1,4 +1,4 @@
-import type { ConsumeOptions } from '../config.js';
+import type { ConsumeOptions } from '../config/flags.js';
 import { atLeastOnce } from '../consume/at-least-once.js';
 import { exactlyOnce } from '../consume/exactly-once.js';
 import type { ConsumeParts } from '../consume/mode.js';

@@ -1,4 +1,4 @@
-import type { DlqReplayOptions } from '../config.js';
+import type { DlqReplayOptions } from '../config/flags.js';
 import { DeliveryError, messageOf } from '../errors.js';
 import { authorizationFailure } from '../kafka/failures.js';
 import { readTopic, type BatchHandler } from '../kafka/reader.js';

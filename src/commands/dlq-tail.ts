@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Order, OrderDecoder } from '../avro/codec.js';
-import type { DlqTailOptions } from '../config.js';
+import type { DlqTailOptions } from '../config/flags.js';
 import { UndecodableError } from '../errors.js';
 import { oneByOne, readTopic } from '../kafka/reader.js';
 import type { SourceRecord } from '../kafka/record.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderWriter, decodeOrder, type Order } from '../avro/codec.js';
-import { reportFor, type ProduceOptions } from '../config.js';
+import { reportFor, type ProduceOptions } from '../config/flags.js';
 import { BadInputError, InterruptedError, UsageError, messageOf } from '../errors.js';
 import { authorizationFailure } from '../kafka/failures.js';
 import type { DeliveryListener, NativeProducer } from '../kafka/native-producer.js';

@@ -1,5 +1,5 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
-import type { StatsOptions } from '../config.js';
+import type { StatsOptions } from '../config/flags.js';
 import { MissingGroupError } from '../errors.js';
 import { restoreAggregates } from '../kafka/aggregate-store.js';
 import type { GroupDescription } from '../kafka/admin-requests.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OrderDecoder } from '../avro/codec.js';
-import type { ConsumeOptions } from '../config.js';
+import type { ConsumeOptions } from '../config/flags.js';
 import { OrdersError, messageOf } from '../errors.js';
 import type { NativeConsumer } from '../kafka/consumer.js';
 import type { BatchHandler, DoneOffsets, RebalanceHooks } from '../kafka/reader.js';

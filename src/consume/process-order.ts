@@ -1,5 +1,5 @@
 import type { OrderDecoder } from '../avro/codec.js';
-import { retryPolicyOf, type ConsumeOptions } from '../config.js';
+import { retryPolicyOf, type ConsumeOptions } from '../config/flags.js';
 import { SimulatedFailure, messageOf } from '../errors.js';
 import type { SourceRecord } from '../kafka/record.js';
 import { deadLetter, type DeadLetterRecord } from '../processing/dlq.js';

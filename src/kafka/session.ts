@@ -1,6 +1,7 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { ConnectionOptions, LogLevel } from '../config.js';
+import type { LogLevel } from '../config/environment.js';
+import type { ConnectionOptions } from '../config/flags.js';
 import { messageOf, type OrdersError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AdminRequests } from './admin-requests.js';

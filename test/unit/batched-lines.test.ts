@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { BatchedLines } from '../../src/batched-lines.js';
+import { BatchedLines } from '../../src/output/batched-lines.js';
 
 describe('batched lines', () => {
   it('writes every line once, in order: a full batch at once, the rest on the next turn or a flush', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import { isMain, main, program, rawFlags } from '../../src/cli.js';
-import { consumeFlags, dlqReplayFlags, dlqTailFlags, produceFlags, statsFlags } from '../../src/config.js';
+import { consumeFlags, dlqReplayFlags, dlqTailFlags, produceFlags, statsFlags } from '../../src/config/flags.js';
 import { AggregatesGapError, BrokerError, InterruptedError, UsageError, exitCodeOf } from '../../src/errors.js';
 
 describe('the CLI module', () => {

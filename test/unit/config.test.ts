@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBrokers, parseConsumeOptions, parseDlqTailOptions, parseProduceOptions, reportFor } from '../../src/config.js';
+import { parseBrokers } from '../../src/config/environment.js';
+import { parseConsumeOptions, parseDlqTailOptions, parseProduceOptions, reportFor } from '../../src/config/flags.js';
 import { UsageError } from '../../src/errors.js';
 
 const usage = (message: RegExp) => (error: unknown) => error instanceof UsageError && message.test(error.message);

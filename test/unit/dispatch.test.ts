@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { encodeOrder } from '../../src/avro/codec.js';
-import { parseConsumeOptions } from '../../src/config.js';
+import { parseConsumeOptions } from '../../src/config/flags.js';
 import { Dispatch, type PlannedCommit } from '../../src/consume/dispatch.js';
 import { dispatchNeeds, type ConsumeParts } from '../../src/consume/mode.js';
 import { Tally } from '../../src/consume/tally.js';

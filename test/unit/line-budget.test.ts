@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LineBudget } from '../../src/line-budget.js';
+import { LineBudget } from '../../src/output/line-budget.js';
 
 describe('line budget', () => {
   it('allows up to perSecond lines per one-second window and counts the rest', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { consumeView, orderLine, sentJson } from '../../src/output.js';
+import { consumeView } from '../../src/output/consume-view.js';
+import { orderLine, sentJson } from '../../src/output/json-lines.js';
 import { orderGenerator } from '../../src/orders/generate.js';
 import { average, totalPrice } from '../../src/processing/aggregate.js';
 

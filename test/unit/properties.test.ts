@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseProduceOptions } from '../../src/config.js';
+import { parseProduceOptions } from '../../src/config/flags.js';
 import { UsageError } from '../../src/errors.js';
 import { checkProperties, clientProperties, isSecret, parseProperties } from '../../src/kafka/properties.js';
 import { Redactor } from '../../src/redact.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConsumeOptions } from '../../src/config.js';
+import { parseConsumeOptions } from '../../src/config/flags.js';
 import { followRebalances, type ConsumeParts } from '../../src/consume/mode.js';
 import type { KafkaSession } from '../../src/kafka/session.js';
 import { PartitionTotals } from '../../src/processing/partition-totals.js';

@@ -1,83 +1,17 @@
-import { randomInt } from 'node:crypto';
-import { UsageError } from './errors.js';
-import { checkProperties, parseProperty, readPropertiesFile, type Properties } from './kafka/properties.js';
-import { DEAD_LETTER_REASONS, type DeadLetterReason } from './processing/dlq.js';
-import { resolveRegistry, type RegistrySettings } from './registry/settings.js';
+/** Every command's flag table, each flag once, and the typed options it parses into. */
 
-/** A flag as commander hands it over: a string, a boolean for a switch, a list for a repeatable flag. */
-export type RawValue = string | boolean | string[] | undefined;
-export type RawFlags = Record<string, RawValue>;
-export type Env = NodeJS.ProcessEnv;
+import { UsageError } from '../errors.js';
+import { parseProperty, readPropertiesFile, type Properties } from '../kafka/properties.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../processing/dlq.js';
+import { BROKER_DEFAULT, parseBrokers, type Env } from './environment.js';
+import {
+  choiceFlag, groupFlag, integerFlag, optionalIntegerFlag, parseFlags, parseInteger, parseNumber, parseTopic, seedFlag, switchFlag, topicFlag,
+  type FlagSet, type RawFlags, type RawValue, type Resolved,
+} from './flag-kit.js';
 
-/** One flag, declared once: its syntax and help for commander, its default, and its parser. */
-export interface Flag<T> {
-  /** commander's syntax, e.g. '--timeout-ms <ms>'; a switch has no argument. */
-  readonly syntax: string;
-  readonly help: string;
-  /** The default as --help shows it; absent where there is none or it is computed. */
-  readonly shownDefault?: string;
-  /** Given more than once, each value is kept (in order). */
-  readonly repeatable?: boolean;
-  parse(value: RawValue, env: Env): T;
-}
-
-export type FlagSet = Record<string, Flag<unknown>>;
-export type OptionsOf<F extends FlagSet> = { [K in keyof F]: F[K] extends Flag<infer T> ? T : never };
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const MAX_SEED = 2 ** 32 - 1;
 // The longest one retry may wait; the doubling stops here.
 export const MAX_BACKOFF_MS = 30_000;
 
-const nameOf = (syntax: string): string => syntax.split(' ')[0] ?? syntax;
-
-function integerFlag(syntax: string, help: string, fallback: number, min: number, max: number): Flag<number> {
-  return { syntax, help, shownDefault: String(fallback), parse: (value) => parseInteger(nameOf(syntax), value, fallback, min, max) };
-}
-
-function optionalIntegerFlag(syntax: string, help: string, min: number, max: number): Flag<number | undefined> {
-  return { syntax, help, parse: (value) => (value === undefined ? undefined : parseInteger(nameOf(syntax), value, min, min, max)) };
-}
-
-function topicFlag(syntax: string, help: string, fallback: string): Flag<string> {
-  return { syntax, help, shownDefault: fallback, parse: (value) => parseTopic(nameOf(syntax), value ?? fallback) };
-}
-
-function switchFlag(syntax: string, help: string): Flag<boolean> {
-  return { syntax, help, parse: (value) => value === true };
-}
-
-function groupFlag(help: string, fallback: string): Flag<string> {
-  return {
-    syntax: '--group <id>', help, shownDefault: fallback,
-    parse: (value) => {
-      const group = value === undefined ? fallback : String(value).trim();
-      if (group === '') throw new UsageError('--group must not be empty');
-      return group;
-    },
-  };
-}
-
-function choiceFlag<T extends string>(syntax: string, help: string, choices: readonly T[]): Flag<T | undefined> {
-  return {
-    syntax, help,
-    parse: (value) => {
-      if (value === undefined) return undefined;
-      const found = choices.find((choice) => choice === value);
-      if (found === undefined) throw new UsageError(`${nameOf(syntax)} must be one of ${choices.join(', ')}, got "${String(value)}"`);
-      return found;
-    },
-  };
-}
-
-function seedFlag(help: string): Flag<number> {
-  // Without --seed every run differs; the seed is reported so a run can be repeated.
-  return { syntax: '--seed <n>', help: `${help} (default: random)`, parse: (value) => (value === undefined ? randomInt(0, MAX_SEED) : parseInteger('--seed', value, 0, 0, MAX_SEED)) };
-}
-
-const BROKER_DEFAULT = 'localhost:9092';
 /** Above this many orders, produce reports only the totals unless --report each asks for every order. */
 export const REPORT_EACH_MAX = 1000;
 
@@ -220,18 +154,6 @@ export const dlqReplayFlags = {
 
 export type Guarantee = 'exactly-once' | 'at-least-once';
 
-/** What every command gets besides its flags: the environment's settings and the Kafka connection, checked like flags. */
-export interface Environment {
-  logLevel: LogLevel;
-  /** flags > -X > --config > environment > defaults */
-  brokers: string[];
-  /** librdkafka properties of --config with -X over them, checked. */
-  properties: Properties;
-  /** flags > -X > --config > environment; undefined: bare Avro values. */
-  registry: RegistrySettings | undefined;
-}
-
-type Resolved<F extends FlagSet> = Omit<OptionsOf<F>, 'broker' | 'config' | 'property' | 'schemaRegistry'> & Environment;
 export type CommonOptions = Resolved<typeof commonFlags>;
 export type ConnectionOptions = Pick<CommonOptions, 'brokers' | 'timeoutMs' | 'properties' | 'registry'>;
 export type ProduceOptions = Omit<Resolved<typeof produceFlags>, 'count' | 'report'> & {
@@ -246,20 +168,6 @@ export type ConsumeOptions = Resolved<typeof consumeFlags>;
 export type DlqTailOptions = Resolved<typeof dlqTailFlags>;
 export type StatsOptions = Resolved<typeof statsFlags>;
 export type DlqReplayOptions = Resolved<typeof dlqReplayFlags>;
-
-/** Parses every flag of `flags` from raw values keyed like `flags`, then the environment and the connection. */
-export function parseFlags<F extends FlagSet>(flags: F, raw: RawFlags, env: Env): Resolved<F> {
-  const parsed: Record<string, unknown> = {};
-  for (const [key, flag] of Object.entries(flags)) parsed[key] = flag.parse(raw[key], env);
-  const { broker, config, property, schemaRegistry, ...options } = parsed as { broker?: string[]; config?: Properties; property?: Properties; schemaRegistry?: string };
-  const properties = { ...config, ...property };
-  checkProperties(properties);
-  const listed = properties['bootstrap.servers'] ?? properties['metadata.broker.list'];
-  const brokers = broker
-    ?? (listed === undefined ? undefined : parseBrokers(listed, 'bootstrap.servers'))
-    ?? parseBrokers(env.KAFKA_BROKERS ?? BROKER_DEFAULT, env.KAFKA_BROKERS === undefined ? '--broker' : 'KAFKA_BROKERS');
-  return { ...options, logLevel: parseLogLevel(env), brokers, properties, registry: resolveRegistry(schemaRegistry, properties, env) } as Resolved<F>;
-}
 
 export function parseProduceOptions(raw: RawFlags, env: Env): ProduceOptions {
   const options = parseFlags(produceFlags, raw, env);
@@ -294,54 +202,4 @@ export function parseDlqReplayOptions(raw: RawFlags, env: Env): DlqReplayOptions
 
 export function retryPolicyOf(options: Pick<ConsumeOptions, 'retries' | 'backoffMs'>): { retries: number; backoffMs: number; maxBackoffMs: number } {
   return { retries: options.retries, backoffMs: options.backoffMs, maxBackoffMs: MAX_BACKOFF_MS };
-}
-
-
-export function parseLogLevel(env: Env): LogLevel {
-  const value = env.LOG_LEVEL ?? 'info';
-  const level = LOG_LEVELS.find((known) => known === value);
-  if (level === undefined) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
-  return level;
-}
-
-const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?):(\d{1,5})$/;
-
-export function parseBrokers(value: string, source = '--broker'): string[] {
-  const brokers = value.split(',').map((part) => part.trim());
-  for (const broker of brokers) {
-    const port = HOST_PORT.exec(broker)?.[2];
-    if (port === undefined || Number(port) < 1 || Number(port) > 65_535) {
-      throw new UsageError(`${source} must be a comma-separated list of host:port (port 1-65535), got "${value}"`);
-    }
-  }
-  return brokers;
-}
-
-export function parseInteger(flag: string, value: RawValue, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const text = String(value).trim();
-  const number = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(number) || number < min || number > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${String(value)}"`);
-  }
-  return number;
-}
-
-export function parseNumber(flag: string, value: Exclude<RawValue, undefined>, min: number, max: number): number {
-  const text = String(value).trim();
-  const number = text === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(number) || number < min || number > max) {
-    throw new UsageError(`${flag} must be between ${min} and ${max}, got ${String(value)}`);
-  }
-  return number;
-}
-
-const KAFKA_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-
-function parseTopic(flag: string, value: Exclude<RawValue, undefined>): string {
-  const name = String(value);
-  if (!KAFKA_NAME.test(name) || name === '.' || name === '..') {
-    throw new UsageError(`${flag} must be a topic name of 1-249 characters from [a-zA-Z0-9._-], got "${name}"`);
-  }
-  return name;
 }

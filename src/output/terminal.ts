@@ -1,0 +1,32 @@
+/** Where output goes: data to stdout, people's lines (pino logs, spinners) to stderr, pretty only on a terminal. */
+
+import { createRequire } from 'node:module';
+import { pino } from 'pino';
+import type { LogLevel } from '../config/environment.js';
+import type { Logger } from '../logger.js';
+
+type Write = (line: string) => void;
+
+export interface Terminal {
+  json: boolean;
+  out: Write;
+  /** stderr is a terminal: spinners and pretty logs are welcome there. */
+  interactive: boolean;
+}
+
+export function terminal(json: boolean): Terminal {
+  return { json, out: (line) => process.stdout.write(`${line}\n`), interactive: process.stderr.isTTY === true && !json };
+}
+
+/** Whatever a view keeps running (a spinner, a progress timer) stops here, also when the command fails. */
+export interface View {
+  close(): void;
+}
+
+/** pino on stderr: pretty on a terminal, JSON lines otherwise. */
+export function createLogger(interactive: boolean, level: LogLevel): Logger {
+  // Loaded only for a terminal: pino-pretty and ora were ~0.1 s of every start-up.
+  const pretty = interactive ? createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty') : undefined;
+  const destination = pretty !== undefined ? pretty({ destination: 2, sync: true, ignore: 'pid,hostname' }) : pino.destination({ dest: 2, sync: true });
+  return pino({ level, base: undefined }, destination);
+}
