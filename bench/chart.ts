@@ -10,7 +10,7 @@ import { GUARANTEES } from './settings.js';
  * JSON turns a figure that was not measured (NaN) into null, and older files lack later parts, so every
  * figure may be missing: a missing one is left out of the chart, never drawn as 0.
  * A comparison with a Python loop goes beside the kcat ratio of its figure as `pythonRatio`
- * (orders / Python); no results file has one yet.
+ * (orders / Python): the consume figures since issue 18.
  */
 export interface ChartResults {
   startedAt?: string;
@@ -42,6 +42,8 @@ interface RatioRow {
 
 interface TargetRow {
   figure: string;
+  /** The baseline the target is a ratio to: its tick marks that baseline's bar only. */
+  baseline: string;
   target: number;
 }
 
@@ -58,15 +60,19 @@ export function ratioRows(results: ChartResults): { ratios: RatioRow[]; targets:
   const { produce, consume, targets } = results.summary;
   const ratios: RatioRow[] = [];
   const targetRows: TargetRow[] = [];
-  const add = (figure: string, compared: Compared | undefined, targetKey?: string): void => {
-    if (measured(compared?.ratio)) ratios.push({ figure, baseline: BASELINES.kcat, ratio: compared.ratio });
-    if (measured(compared?.pythonRatio)) ratios.push({ figure, baseline: BASELINES.python, ratio: compared.pythonRatio });
-    const bound = targetKey === undefined ? undefined : targets?.[targetKey]?.bound;
-    if (measured(bound) && ratios.some((row) => row.figure === figure)) targetRows.push({ figure, target: bound });
+  const add = (figure: string, compared: Compared | undefined, targetKey?: string, pythonTargetKey?: string): void => {
+    const baseline = (name: string, ratio: Figure, key: string | undefined): void => {
+      if (!measured(ratio)) return;
+      ratios.push({ figure, baseline: name, ratio });
+      const bound = key === undefined ? undefined : targets?.[key]?.bound;
+      if (measured(bound)) targetRows.push({ figure, baseline: name, target: bound });
+    };
+    baseline(BASELINES.kcat, compared?.ratio, targetKey);
+    baseline(BASELINES.python, compared?.pythonRatio, pythonTargetKey);
   };
   const steady = (figure: string, compared: Compared | undefined): void => add(figure, { ratio: compared?.steadyRatio });
   add('produce', produce, 'produce');
-  for (const guarantee of GUARANTEES) add(`consume ${guarantee}`, consume?.orders?.[guarantee], targetKey(guarantee));
+  for (const guarantee of GUARANTEES) add(`consume ${guarantee}`, consume?.orders?.[guarantee], targetKey(guarantee), pythonTargetKey(guarantee));
   for (const guarantee of GUARANTEES) steady(`consume ${guarantee}, excl. start-up`, consume?.orders?.[guarantee]);
   // Results from before the two guarantees were measured side by side: one consume figure.
   add('consume', consume);
@@ -75,6 +81,7 @@ export function ratioRows(results: ChartResults): { ratios: RatioRow[]; targets:
 }
 
 const targetKey = (guarantee: string): string => (guarantee === 'exactly-once' ? 'consumeExactlyOnce' : 'consumeAtLeastOnce');
+const pythonTargetKey = (guarantee: string): string => (guarantee === 'exactly-once' ? 'consumePythonExactlyOnce' : 'consumePythonAtLeastOnce');
 
 const PERCENTILES = [['p50', 'p50'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max']] as const;
 
@@ -97,7 +104,7 @@ type Panel = Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'][number];
 const PERCENTILE_ORDER = PERCENTILES.map(([, name]) => name);
 const FIGURE_AXIS = { field: 'figure', type: 'nominal', title: null, sort: null } as const;
 
-/** Bars of orders / baseline per figure, a baseline a colour, the figure's target as a black tick. */
+/** Bars of orders / baseline per figure, a baseline a colour, each baseline's target as a black tick on its own bar. */
 function ratioPanel({ ratios, targets }: ReturnType<typeof ratioRows>): Panel {
   // Only the baselines that were measured take room in a figure's band.
   const measuredBaselines = Object.values(BASELINES).filter((baseline) => ratios.some((row) => row.baseline === baseline));
@@ -112,7 +119,7 @@ function ratioPanel({ ratios, targets }: ReturnType<typeof ratioRows>): Panel {
     layer: [
       { data: { values: ratios }, mark: 'bar', encoding: { ...bars, color: { field: 'baseline', type: 'nominal', scale: { domain: measuredBaselines }, title: 'baseline' } } },
       { data: { values: ratios }, mark: { type: 'text', align: 'left', dx: 3 }, encoding: { ...bars, text: { field: 'ratio', type: 'quantitative', format: '.2f' } } },
-      { data: { values: targets }, mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: { y: FIGURE_AXIS, x: { field: 'target', type: 'quantitative' } } },
+      { data: { values: targets }, mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: { y: FIGURE_AXIS, yOffset: bars.yOffset, x: { field: 'target', type: 'quantitative' } } },
       { data: { values: [{ parity: 1 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { field: 'parity', type: 'quantitative' } } },
     ],
   };

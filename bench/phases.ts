@@ -8,6 +8,10 @@ import type { Guarantee, LatencyRun } from './settings.js';
 import { percentile, perSecond } from './stats.js';
 
 const BIN = fileURLToPath(new URL('../../bin/orders.js', import.meta.url));
+const PYTHON_CONSUME = fileURLToPath(new URL('../../bench/python_consume.py', import.meta.url));
+const SCHEMA = fileURLToPath(new URL('../../schemas/order.avsc', import.meta.url));
+// Debian's python3-confluent-kafka and python3-avro, which a pyenv python3 on PATH would not see.
+const PYTHON = '/usr/bin/python3';
 const PARTITIONS = 3;
 // A minute plus 1 ms per order: generous for a working CLI, yet a stuck one fails the bench instead of hanging it.
 const limitFor = (count: number): number => 60_000 + count;
@@ -157,6 +161,109 @@ export async function kcatConsume(bench: Bench, topic: string, group: string, co
   const result = await succeeded(run, 'kcat -G', limitFor(count));
   if (clock.lines() !== count) throw new Error(`kcat -G read ${clock.lines()} of ${count} records`);
   return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
+}
+
+/**
+ * The same job as a plain Python loop (bench/python_consume.py: confluent-kafka's consume(1000), the avro
+ * package's DatumReader, a running total and count), measured like kcat -G: a fresh group from the
+ * beginning, wall time over the whole process, with kcat's librdkafka settings (the same Debian librdkafka).
+ */
+export async function pythonConsume(bench: Bench, topic: string, group: string, count: number): Promise<Throughput> {
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  const settings = Object.entries(bench.clients.consumer).map(([name, value]) => `${name}=${value}`);
+  const run = launch(PYTHON, [PYTHON_CONSUME, bench.broker, topic, group, String(count), SCHEMA, ...settings], 'pipe');
+  const output = text(run.stdout);
+  const result = await succeeded(run, 'python consume', limitFor(count) * 2);
+  if (!output().startsWith(`count=${count} `)) throw new Error(`the Python loop read other than ${count} records: ${output().trim()}`);
+  return throughput(bench, result, count, brokerCpu);
+}
+
+/** Issue 18's slow orders: this many orders at fail-rate 0.3 with --retries 8 --backoff-ms 1000. */
+export const SLOW_ORDERS = 20_000;
+const SLOW_DECIDED = 0.9;
+
+export interface SlowOrders {
+  /** From the consumer's launch to the line of the 90th percent order decided (`order` or `dlq`), ms. */
+  decidedMs: number;
+  /** Distinct orders whose line came before the consumer was stopped. */
+  decided: number;
+  peakRssMb: number;
+}
+
+/**
+ * `orders consume --fail-rate 0.3 --retries 8 --backoff-ms 1000 --json` of SLOW_ORDERS orders, clocked by
+ * line as the latency phase clocks them, until 90 % are decided; then stopped (SIGTERM), since the last
+ * few orders back off for up to two minutes. Exactly-once prints an `order` or `dlq` line only after its
+ * transaction committed, so the figure is decided-and-committed time. At-least-once prints a line when
+ * the order is decided and commits it within a second (its commit tick): there it is decided time.
+ */
+export async function slowOrders(bench: Bench, topic: string, name: string, guarantee: Guarantee): Promise<SlowOrders> {
+  const wanted = Math.ceil(SLOW_ORDERS * SLOW_DECIDED);
+  const started = performance.now();
+  const consumer = launch(...orders(
+    'consume', '--guarantee', guarantee, '--fail-rate', '0.3', '--retries', '8', '--backoff-ms', '1000', '--seed', '7', '--json', '--exit-at-end',
+    '--topic', topic, '--dlq-topic', `${name}-dlq`, '--aggregates-topic', `${name}-aggregates`, '--group', `${name}-group`,
+    '--broker', bench.broker, '--partitions', String(PARTITIONS),
+  ), 'pipe', QUIET);
+  const decided = new Set<unknown>();
+  let decidedMs = Number.NaN;
+  let reached = (): void => {};
+  const enough = new Promise<void>((resolve) => { reached = resolve; });
+  eachLine(consumer.stdout, (line) => {
+    // Only `order` and `dlq` lines decide an order; `retry` lines say it waits.
+    if (!line.startsWith('{"event":"order"') && !line.startsWith('{"event":"dlq"')) return;
+    decided.add((JSON.parse(line) as { orderId?: unknown }).orderId);
+    if (Number.isNaN(decidedMs) && decided.size >= wanted) {
+      decidedMs = performance.now() - started;
+      reached();
+    }
+  });
+  const what = `orders consume --guarantee ${guarantee} --fail-rate 0.3 --retries 8 --backoff-ms 1000`;
+  const early = consumer.finished.then((result) => { throw new Error(`${what} exited with ${String(result.code)} after ${decided.size} of ${wanted} orders: ${result.stderrTail.trim()}`); });
+  try {
+    await within(Promise.race([enough, early]), limitFor(SLOW_ORDERS) * 2, `${what} to decide ${wanted} orders`);
+  } finally {
+    consumer.terminate();
+  }
+  const stopped = await within(consumer.finished, 60_000, `${what} to stop on SIGTERM`);
+  return { decidedMs, decided: decided.size, peakRssMb: stopped.peakRssMb };
+}
+
+export interface Restore {
+  /** From the consumer's `assigned` log line to its `restored` line: the restore itself, ms. */
+  restoreMs: number;
+  /** From the consumer's launch to its `restored` line: start-up, group join and restore, ms. */
+  startToRestoredMs: number;
+}
+
+/**
+ * `orders consume --guarantee exactly-once --exit-at-end` started on a group whose offsets are
+ * committed at the end of `topic` (nothing left to read), clocking its `assigned` and `restored`
+ * info lines on stderr as they arrive.
+ */
+export async function restoreRun(bench: Bench, topic: string, group: string): Promise<Restore> {
+  const started = performance.now();
+  const consumer = launch(...orders(
+    'consume', '--guarantee', 'exactly-once', '--fail-rate', '0', '--exit-at-end', '--topic', topic, '--dlq-topic', `${group}-dlq`,
+    '--aggregates-topic', `${group}-aggregates`, '--group', group, '--json', '--broker', bench.broker, '--partitions', String(PARTITIONS),
+  ), 'ignore', { LOG_LEVEL: 'info' });
+  let assignedAt = Number.NaN;
+  let restoredAt = Number.NaN;
+  eachLine(consumer.child.stderr, (line) => {
+    // pino's JSON lines; the first assignment and the restore that follows it.
+    let msg: unknown;
+    try {
+      ({ msg } = JSON.parse(line) as { msg?: unknown });
+    } catch {
+      return;
+    }
+    if (typeof msg !== 'string') return;
+    if (Number.isNaN(assignedAt) && msg.startsWith(`assigned ${topic} partitions `) && !msg.endsWith(' none')) assignedAt = performance.now();
+    else if (Number.isNaN(restoredAt) && !Number.isNaN(assignedAt) && msg.startsWith(`restored ${topic} partitions `)) restoredAt = performance.now();
+  });
+  await succeeded(consumer, `orders consume of ${group} (restore)`, 120_000);
+  if (Number.isNaN(restoredAt)) throw new Error(`orders consume of ${group} logged no restore after its assignment`);
+  return { restoreMs: restoredAt - assignedAt, startToRestoredMs: restoredAt - started };
 }
 
 /** A consumer under the run's guarantee that is already assigned, then orders at a steady rate; latency is what the consumer reports. */

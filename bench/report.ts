@@ -2,7 +2,7 @@ import { pairs } from './client-settings.js';
 import type { CodecFigures } from './codec.js';
 import type { RegistryCodecFigures } from './registry-codec.js';
 import type { Machine } from './machine.js';
-import { RETRY_ORDERS, type Latency, type Throughput } from './phases.js';
+import { RETRY_ORDERS, SLOW_ORDERS, type Latency, type Restore, type SlowOrders, type Throughput } from './phases.js';
 import { GUARANTEES, type Guarantee, type Settings } from './settings.js';
 import { median } from './stats.js';
 
@@ -16,6 +16,8 @@ export interface Rounds {
   /** `orders consume` of the produced topic under each guarantee (empty for one not measured). */
   ordersConsume: Record<Guarantee, Throughput[]>;
   kcatConsume: Throughput[];
+  /** bench/python_consume.py, the same job as a plain Python loop, on the orders topic with a fresh group. */
+  pythonConsume: Throughput[];
   /** One list of rounds per latency setting, in the order of Settings.latency. */
   latency: Latency[][];
   /** Consume runs keyed by retryKey(guarantee, failRate). */
@@ -23,7 +25,14 @@ export interface Rounds {
   /** The same produce and consume with --schema-registry (empty without a registry); consume under Settings.registryGuarantee. */
   registryProduce: Throughput[];
   registryConsume: Throughput[];
+  /** Issue 18: SLOW_ORDERS orders at fail-rate 0.3, --retries 8 --backoff-ms 1000, under each guarantee. */
+  slowOrders: Record<Guarantee, SlowOrders[]>;
+  /** Issue 18: consumers restarted on a group after RESTORE_HISTORY transactions (deep) and after 1 (shallow). */
+  restore: { deep: Restore[]; shallow: Restore[] };
 }
+
+/** The exactly-once transactions behind the restore group: the issue's 100,000; 10,000 in a quick run. */
+export const RESTORE_HISTORY = { full: 100_000, quick: 10_000 } as const;
 
 export const RETRY_FAIL_RATES = [0, 0.3] as const;
 export const retryKey = (guarantee: string, failRate: number): string => `${guarantee}@${failRate}`;
@@ -53,12 +62,17 @@ export type Targets = Record<
   | 'produce' | 'produceEach' | 'produceInput' | 'produceInputRss' | 'consumeAtLeastOnce' | 'consumeExactlyOnce'
   | 'latencyAtLeastOnce1k' | 'latencyExactlyOnce1k' | 'latencyExactlyOnce10k'
   | 'produceRss' | 'consumeRssAtLeastOnce' | 'consumeRssExactlyOnce' | 'encodes' | 'decodes'
-  | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss' | 'registryProduce' | 'registryConsume',
+  | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss' | 'registryProduce' | 'registryConsume'
+  | 'consumePythonAtLeastOnce' | 'consumePythonExactlyOnce' | 'slowOrdersAtLeastOnce' | 'slowOrdersExactlyOnce' | 'restore',
   Target
 >;
 
 // Issue 11's targets: consume + aggregate against kcat -G, and end-to-end p99 by rate and guarantee.
 const CONSUME_RATIO: Record<Guarantee, number> = { 'at-least-once': 0.5, 'exactly-once': 0.4 };
+// Issue 18's: consume at twice the Python loop, 90 % of the slow orders decided within 6 s, restore not growing with history.
+const PYTHON_RATIO = 2;
+const SLOW_ORDERS_SECONDS = 6;
+const RESTORE_RATIO = 1.5;
 const LATENCY_TARGETS = [
   { key: 'latencyAtLeastOnce1k', rate: 1_000, guarantee: 'at-least-once', p99Ms: 10 },
   { key: 'latencyExactlyOnce1k', rate: 1_000, guarantee: 'exactly-once', p99Ms: 25 },
@@ -76,6 +90,26 @@ export interface GuaranteeConsume {
   orders: Medians;
   ratio: number;
   steadyRatio: number;
+  /** orders / the Python loop, both wall over the whole process (the chart draws it beside `ratio`). */
+  pythonRatio: number;
+}
+
+/** One guarantee's slow orders: medians of the rounds. */
+export interface SlowOrdersSummary {
+  guarantee: Guarantee;
+  /** Launch to the 90th percent order's `order`/`dlq` line: committed under exactly-once, decided under at-least-once. */
+  decidedSeconds: number;
+  peakRssMb: number;
+}
+
+/** Restore after `history` transactions against after 1: medians over every restart of every round. */
+export interface RestoreSummary {
+  history: number;
+  deepMs: number;
+  shallowMs: number;
+  ratio: number;
+  deepStartToRestoredMs: number;
+  shallowStartToRestoredMs: number;
 }
 
 export interface LatencySummary {
@@ -96,7 +130,9 @@ export interface Summary {
     /** --input: wall against plain produce's wall, and its send loop against plain produce's (the check pass left out). */
     input: Medians; inputRatio: number; inputSendRatio: number;
   };
-  consume: { kcat: Medians; orders: Record<Guarantee, GuaranteeConsume> };
+  consume: { kcat: Medians; python: Medians; orders: Record<Guarantee, GuaranteeConsume> };
+  slowOrders: SlowOrdersSummary[];
+  restore: RestoreSummary;
   latency: LatencySummary[];
   codec: { encodesPerSecond: number; decodesPerSecond: number };
   retries: { guarantee: string; clean: Medians; failing: Medians; ratio: number }[];
@@ -122,9 +158,13 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
   const bytesPerOrder = valueBytes / settings.orders;
   const produce = { orders: medians(rounds.ordersProduce), kcat: medians(rounds.kcatProduce) };
   const kcatConsume = medians(rounds.kcatConsume);
+  const pythonConsume = medians(rounds.pythonConsume);
   const consumeOf = (guarantee: Guarantee): GuaranteeConsume => {
     const orders = medians(rounds.ordersConsume[guarantee]);
-    return { orders, ratio: orders.ordersPerSecond / kcatConsume.ordersPerSecond, steadyRatio: orders.steadyOrdersPerSecond / kcatConsume.steadyOrdersPerSecond };
+    return {
+      orders, ratio: orders.ordersPerSecond / kcatConsume.ordersPerSecond, steadyRatio: orders.steadyOrdersPerSecond / kcatConsume.steadyOrdersPerSecond,
+      pythonRatio: orders.ordersPerSecond / pythonConsume.ordersPerSecond,
+    };
   };
   const consume = { 'at-least-once': consumeOf('at-least-once'), 'exactly-once': consumeOf('exactly-once') };
   const latency = settings.latency.map(({ rate, seconds, guarantee }, index): LatencySummary => {
@@ -157,7 +197,25 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
     produceRatio: registryProduce.ordersPerSecond / produce.orders.ordersPerSecond,
     consumeRatio: registryConsume.ordersPerSecond / consume[settings.registryGuarantee].orders.ordersPerSecond,
   };
+  const slowOrders = GUARANTEES.map((guarantee): SlowOrdersSummary => {
+    const runs = rounds.slowOrders[guarantee];
+    return { guarantee, decidedSeconds: median(runs.map((run) => run.decidedMs / 1000)), peakRssMb: median(runs.map((run) => run.peakRssMb)) };
+  });
+  const slowSeconds = (guarantee: Guarantee): number => slowOrders.find((entry) => entry.guarantee === guarantee)?.decidedSeconds ?? Number.NaN;
+  const restoreOf = (runs: Restore[], pick: (run: Restore) => number): number => median(runs.map(pick));
+  const restore: RestoreSummary = {
+    history: RESTORE_HISTORY[settings.mode],
+    deepMs: restoreOf(rounds.restore.deep, (run) => run.restoreMs),
+    shallowMs: restoreOf(rounds.restore.shallow, (run) => run.restoreMs),
+    ratio: restoreOf(rounds.restore.deep, (run) => run.restoreMs) / restoreOf(rounds.restore.shallow, (run) => run.restoreMs),
+    deepStartToRestoredMs: restoreOf(rounds.restore.deep, (run) => run.startToRestoredMs),
+    shallowStartToRestoredMs: restoreOf(rounds.restore.shallow, (run) => run.startToRestoredMs),
+  };
   const n = count(settings.orders);
+  const pythonTarget = (guarantee: Guarantee): Target =>
+    atLeast(`consume + aggregate, ${guarantee} / the Python loop`, consume[guarantee].pythonRatio, PYTHON_RATIO, ' × Python');
+  const slowTarget = (guarantee: Guarantee): Target =>
+    atMost(`${count(SLOW_ORDERS)} slow orders, ${guarantee}: 90 % decided`, slowSeconds(guarantee), SLOW_ORDERS_SECONDS, ' s');
   const consumeTarget = (guarantee: Guarantee): Target =>
     atLeast(`consume + aggregate, ${guarantee} / kcat -G`, consume[guarantee].ratio, CONSUME_RATIO[guarantee], ' × kcat');
   const consumeRss = (guarantee: Guarantee): Target =>
@@ -168,7 +226,9 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
       ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6,
       each, eachRatio, input, inputRatio, inputSendRatio,
     },
-    consume: { kcat: kcatConsume, orders: consume },
+    consume: { kcat: kcatConsume, python: pythonConsume, orders: consume },
+    slowOrders,
+    restore,
     latency,
     codec: { encodesPerSecond: codec.medianEncodesPerSecond, decodesPerSecond: codec.medianDecodesPerSecond },
     retries,
@@ -190,6 +250,11 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
       produceRss: atMost(`peak RSS of produce, ${n} orders`, produce.orders.peakRssMb, RSS_MB, ' MB'),
       consumeRssAtLeastOnce: consumeRss('at-least-once'),
       consumeRssExactlyOnce: consumeRss('exactly-once'),
+      consumePythonAtLeastOnce: pythonTarget('at-least-once'),
+      consumePythonExactlyOnce: pythonTarget('exactly-once'),
+      slowOrdersAtLeastOnce: slowTarget('at-least-once'),
+      slowOrdersExactlyOnce: slowTarget('exactly-once'),
+      restore: atMost(`restore after ${count(restore.history)} transactions / after 1`, restore.ratio, RESTORE_RATIO, ' ×'),
       encodes: atLeast('codec encodes/s', codec.medianEncodesPerSecond, 1e6),
       decodes: atLeast('codec decodes/s', codec.medianDecodesPerSecond, 1e6),
     },
@@ -230,6 +295,9 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
   const n = count(settings.orders);
   const consumeTargets = { 'at-least-once': targets.consumeAtLeastOnce, 'exactly-once': targets.consumeExactlyOnce } as const;
   const consumeRssTargets = { 'at-least-once': targets.consumeRssAtLeastOnce, 'exactly-once': targets.consumeRssExactlyOnce } as const;
+  const pythonTargets = { 'at-least-once': targets.consumePythonAtLeastOnce, 'exactly-once': targets.consumePythonExactlyOnce } as const;
+  const slowTargets = { 'at-least-once': targets.slowOrdersAtLeastOnce, 'exactly-once': targets.slowOrdersExactlyOnce } as const;
+  const { restore } = summary;
   const rows = [
     `| Produce ${n}, orders/s (wall; acks=all, idempotent) | ${count(produce.orders.ordersPerSecond)} | ${count(produce.kcat.ordersPerSecond)} | ${fixed(produce.ratio)} | ${judged(targets.produce)} |`,
     `| Produce ${n} with \`--report each --json\` (a line per order), orders/s; ratio to plain produce | ${count(produce.each.ordersPerSecond)} | | ${fixed(produce.eachRatio)} | ${judged(targets.produceEach)} |`,
@@ -239,6 +307,10 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
     ...GUARANTEES.map((guarantee) => {
       const { orders, ratio } = consume.orders[guarantee];
       return `| Consume + aggregate ${n} ${guarantee}, orders/s (wall, incl. start-up + group join; kcat -G) | ${count(orders.ordersPerSecond)} | ${count(consume.kcat.ordersPerSecond)} | ${fixed(ratio)} | ${judged(consumeTargets[guarantee])} |`;
+    }),
+    ...GUARANTEES.map((guarantee) => {
+      const { orders, pythonRatio } = consume.orders[guarantee];
+      return `| Consume + aggregate ${n} ${guarantee}, orders/s (wall); ratio to the same job as a Python loop (confluent-kafka + avro, ${count(consume.python.ordersPerSecond)}) | ${count(orders.ordersPerSecond)} | | ${fixed(pythonRatio)} | ${judged(pythonTargets[guarantee])} |`;
     }),
     ...GUARANTEES.map((guarantee) => {
       const { orders, steadyRatio } = consume.orders[guarantee];
@@ -260,6 +332,10 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
       return `| Consume ${count(RETRY_ORDERS)} ${guarantee}, fail-rate 0.3 / fail-rate 0 (default backoff), orders/s | ${count(failing.ordersPerSecond)} / ${count(clean.ordersPerSecond)} | | ${fixed(ratio)} | ${judged(target)} |`;
     }),
     `| Peak RSS at fail-rate 0.3 (either guarantee), MB | ${fixed(targets.retriesRss.figure, 0)} | | | ${judged(targets.retriesRss)} |`,
+    // Exactly-once prints an order's line once its transaction committed; at-least-once once it is decided (committed within the next second).
+    ...summary.slowOrders.map(({ guarantee, decidedSeconds, peakRssMb }) =>
+      `| ${count(SLOW_ORDERS)} orders ${guarantee}, fail-rate 0.3, \`--retries 8 --backoff-ms 1000\`: s from start until 90 % are ${guarantee === 'exactly-once' ? 'decided and committed' : 'decided'} (peak RSS ${fixed(peakRssMb, 0)} MB) | ${fixed(decidedSeconds, 1)} | | | ${judged(slowTargets[guarantee])} |`),
+    `| Restore of the assigned partitions (assigned → restored), ms, after ${count(restore.history)} exactly-once transactions / after 1 (start → restored: ${fixed(restore.deepStartToRestoredMs, 0)} / ${fixed(restore.shallowStartToRestoredMs, 0)} ms) | ${fixed(restore.deepMs, 1)} / ${fixed(restore.shallowMs, 1)} | | ${fixed(restore.ratio)} | ${judged(targets.restore)} |`,
     ...registryRows(summary, n),
   ];
   const cpuRow = (what: string, figures: Medians): string =>
@@ -285,6 +361,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
     cpuRow('kcat -P', produce.kcat),
     ...GUARANTEES.map((guarantee) => cpuRow(`orders consume --guarantee ${guarantee} --json`, consume.orders[guarantee].orders)),
     cpuRow('kcat -G', consume.kcat),
+    cpuRow('python_consume.py', consume.python),
     '',
   ].join('\n');
 }

@@ -8,13 +8,17 @@ import { benchCodec } from './codec.js';
 import { benchRegistryCodec, type RegistryCodecFigures } from './registry-codec.js';
 import { machineInfo } from './machine.js';
 import { writeInputLines, writePayload } from './payload.js';
+import { writeCommitHistory } from './commit-history.js';
 import {
-  RETRY_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersProduceEach, ordersProduceInput, ordersRetries, verifyKcatTopic, type Bench, type Throughput,
+  RETRY_ORDERS, SLOW_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersProduceEach, ordersProduceInput, ordersRetries, pythonConsume, restoreRun, slowOrders,
+  verifyKcatTopic, type Bench, type Restore, type SlowOrders, type Throughput,
 } from './phases.js';
 import { killAll } from './proc.js';
-import { RETRY_FAIL_RATES, markdown, retryKey, summarise, type Rounds } from './report.js';
+import { RESTORE_HISTORY, RETRY_FAIL_RATES, markdown, retryKey, summarise, type Rounds } from './report.js';
 import { GUARANTEES, parseSettings } from './settings.js';
 
+// Restarts per round on each restore group: a restore takes milliseconds, so a few more samples steady its median.
+const RESTARTS = 3;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // One seed for orders and kcat, so both send the same keys and the same Avro values.
 const SEED = 20_240_601;
@@ -46,17 +50,64 @@ async function main(): Promise<void> {
   const admin = benchAdmin(settings.broker);
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
-  const rounds: Rounds = { ordersProduce: [], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [] };
+  const rounds: Rounds = {
+    ordersProduce: [], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], pythonConsume: [],
+    latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [], slowOrders: { 'at-least-once': [], 'exactly-once': [] }, restore: { deep: [], shallow: [] },
+  };
+  const slowOrdersPhase = async (bench: Bench, tag: string, round: number): Promise<void> => {
+    const topic = `${tag}-slow`;
+    progress(`round ${round}/${settings.rounds}: ${SLOW_ORDERS} orders at fail-rate 0.3, --retries 8 --backoff-ms 1000, both guarantees: time to 90 % decided`);
+    await ordersProduce(bench, topic, SLOW_ORDERS, SEED);
+    for (const guarantee of GUARANTEES) {
+      const slow: SlowOrders = await slowOrders(bench, topic, `${topic}-${guarantee}`, guarantee);
+      progress(`  ${guarantee}: ${slow.decided} orders decided, 90 % after ${(slow.decidedMs / 1000).toFixed(2)} s, peak RSS ${slow.peakRssMb.toFixed(0)} MB`);
+      rounds.slowOrders[guarantee].push(slow);
+    }
+  };
+  const restorePhase = async (bench: Bench, name: string, groups: typeof restoreGroups, round: number): Promise<NonNullable<typeof restoreGroups>> => {
+    const history = RESTORE_HISTORY[settings.mode];
+    let made = groups;
+    if (made === undefined) {
+      made = { topic: `${name}-orders`, deep: `${name}-deep`, shallow: `${name}-shallow` };
+      progress(`restore: ${history} exactly-once transactions against one, on two groups of ${made.topic}`);
+      await ordersProduce(bench, made.topic, RETRY_ORDERS, SEED);
+      const ms = await writeCommitHistory(bench.broker, bench.admin, made.topic, made.deep, history);
+      progress(`  ${history} transactions in ${(ms / 1000).toFixed(1)} s`);
+      await writeCommitHistory(bench.broker, bench.admin, made.topic, made.shallow, 1);
+    }
+    progress(`round ${round}/${settings.rounds}: restore after ${history} transactions and after 1, ${RESTARTS} restarts each, alternating`);
+    for (let restart = 0; restart < RESTARTS; restart++) {
+      for (const [depth, group] of [['deep', made.deep], ['shallow', made.shallow]] as const) {
+        const restored: Restore = await restoreRun(bench, made.topic, group);
+        progress(`  after ${depth === 'deep' ? history : 1}: restored in ${restored.restoreMs.toFixed(1)} ms, ${restored.startToRestoredMs.toFixed(0)} ms after the start`);
+        rounds.restore[depth].push(restored);
+      }
+    }
+    return made;
+  };
+  const runs = (phase: 'slow-orders' | 'restore'): boolean => settings.only === undefined || settings.only === phase;
+  // Built once, in the first round: each round restarts consumers on the same two groups.
+  let restoreGroups: { topic: string; deep: string; shallow: string } | undefined;
   try {
     for (let round = 1; round <= settings.rounds; round++) {
       const tag = `bench-${runId}-r${round}`;
+      // Issue 18's slow orders and restore: after a round's other phases, or alone with --only.
+      const issue18 = async (): Promise<void> => {
+        if (runs('slow-orders')) await slowOrdersPhase(bench, tag, round);
+        if (runs('restore')) restoreGroups = await restorePhase(bench, `bench-${runId}-restore`, restoreGroups, round);
+      };
+      if (settings.only === 'slow-orders' || settings.only === 'restore') {
+        await issue18();
+        continue;
+      }
       const ordersTopic = `${tag}-orders`;
       const kcatTopic = `${tag}-kcat`;
-      progress(`round ${round}/${settings.rounds}: produce ${settings.orders} (orders, orders --input${settings.inputOnly ? '' : ', orders --report each, then kcat'})`);
+      const producers = settings.inputOnly ? 'orders, orders --input' : settings.only === 'consume' ? 'orders, then kcat' : 'orders, orders --input, orders --report each, then kcat';
+      progress(`round ${round}/${settings.rounds}: produce ${settings.orders} (${producers})`);
       rounds.ordersProduce.push(show('orders produce', await ordersProduce(bench, ordersTopic, settings.orders, SEED)));
-      rounds.ordersProduceInput.push(show('orders produce --input', await ordersProduceInput(bench, `${tag}-input`, inputFile, settings.orders)));
+      if (settings.only !== 'consume') rounds.ordersProduceInput.push(show('orders produce --input', await ordersProduceInput(bench, `${tag}-input`, inputFile, settings.orders)));
       if (settings.inputOnly) continue;
-      rounds.ordersProduceEach.push(show('orders produce --report each --json', await ordersProduceEach(bench, `${tag}-each`, settings.orders, SEED)));
+      if (settings.only !== 'consume') rounds.ordersProduceEach.push(show('orders produce --report each --json', await ordersProduceEach(bench, `${tag}-each`, settings.orders, SEED)));
       rounds.kcatProduce.push(show('kcat -P', await kcatProduce(bench, kcatTopic, payload)));
       if (round === 1) {
         await verifyKcatTopic(bench, kcatTopic, payload);
@@ -64,17 +115,20 @@ async function main(): Promise<void> {
       }
       const registryFlags = settings.registry === undefined ? [] : ['--schema-registry', settings.registry];
       const registryTopic = `${tag}-registry`;
-      if (settings.registry !== undefined) {
+      const registry = settings.only === 'consume' ? undefined : settings.registry;
+      if (registry !== undefined) {
         progress(`round ${round}/${settings.rounds}: produce ${settings.orders} in schema registry mode`);
         rounds.registryProduce.push(show('orders produce --schema-registry', await ordersProduce(bench, registryTopic, settings.orders, SEED, registryFlags)));
       }
       if (settings.produceOnly) continue;
-      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders ${settings.guarantees.join(', then ')}, then kcat -G)`);
+      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders ${settings.guarantees.join(', then ')}, then kcat -G, then the Python loop)`);
       for (const guarantee of settings.guarantees) {
         rounds.ordersConsume[guarantee].push(show(`orders consume --guarantee ${guarantee}`, await ordersConsume(bench, ordersTopic, `${ordersTopic}-${guarantee}`, guarantee, settings.orders)));
       }
       rounds.kcatConsume.push(show('kcat -G', await kcatConsume(bench, kcatTopic, `${kcatTopic}-group`, settings.orders)));
-      if (settings.registry !== undefined) {
+      rounds.pythonConsume.push(show('python consume', await pythonConsume(bench, ordersTopic, `${ordersTopic}-python`, settings.orders)));
+      if (settings.only === 'consume') continue;
+      if (registry !== undefined) {
         const guarantee = settings.registryGuarantee;
         rounds.registryConsume.push(show(`orders consume --guarantee ${guarantee} --schema-registry`, await ordersConsume(bench, registryTopic, `${registryTopic}-${guarantee}`, guarantee, settings.orders, registryFlags)));
       }
@@ -94,6 +148,7 @@ async function main(): Promise<void> {
         progress(`  p50 ${latency.p50} ms, p99 ${latency.p99} ms, p99.9 ${latency.p999} ms, max ${latency.max} ms over ${latency.samples} orders (${latency.redelivered} redelivered)`);
         rounds.latency[index]?.push(latency);
       }
+      await issue18();
     }
   } finally {
     killAll();

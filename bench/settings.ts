@@ -11,6 +11,10 @@ export interface LatencyRun {
   guarantee: Guarantee;
 }
 
+/** What --only narrows a run to; without it every phase runs. */
+export const ONLY = ['produce', 'input', 'consume', 'slow-orders', 'restore'] as const;
+export type Only = (typeof ONLY)[number];
+
 export interface Settings {
   mode: 'quick' | 'full';
   orders: number;
@@ -19,6 +23,11 @@ export interface Settings {
   produceOnly: boolean;
   /** Only plain produce and produce --input (--only input): the input row and what it is compared with. */
   inputOnly: boolean;
+  /**
+   * --only: produce and input as above; consume: plain produce and kcat -P, then the consume rows (both
+   * guarantees, kcat -G, the Python loop); slow-orders and restore: that phase alone.
+   */
+  only: Only | undefined;
   broker: string;
   brokerPid: number | undefined;
   /** Extra flags for every `orders consume`, without any --guarantee (which `guarantees` took over). */
@@ -50,7 +59,8 @@ export function parseSettings(argv: string[]): Settings {
   const quick = values.quick === true;
   const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be a whole number from 1 to 20, got ${values.rounds}`);
-  if (values.only !== undefined && values.only !== 'produce' && values.only !== 'input') throw new Error(`--only must be produce or input, got ${values.only}`);
+  const only = ONLY.find((phase) => phase === values.only);
+  if (values.only !== undefined && only === undefined) throw new Error(`--only must be ${ONLY.join(', ')}, got ${values.only}`);
   const brokerPid = values['broker-pid'] === undefined || values['broker-pid'] === '' ? undefined : Number(values['broker-pid']);
   const seconds = quick ? 10 : 30;
   const { rest: consumeArgs, guarantee } = takeGuarantee(values['consume-args'].split(/\s+/).filter(Boolean));
@@ -65,8 +75,9 @@ export function parseSettings(argv: string[]): Settings {
     mode: quick ? 'quick' : 'full',
     orders: quick ? 100_000 : 1_000_000,
     rounds,
-    produceOnly: values.only !== undefined,
-    inputOnly: values.only === 'input',
+    produceOnly: only === 'produce' || only === 'input',
+    inputOnly: only === 'input',
+    only,
     broker: values.broker,
     brokerPid,
     consumeArgs,

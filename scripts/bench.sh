@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of `orders` against kcat on a fresh local broker of its own, which it starts and stops.
-# Usage: npm run bench [-- --quick] [--rounds N] [--only produce|input] [--consume-args="--flag value"]   (BENCH_KAFKA_PORT, default 29092)
-# --only input: plain produce and produce --input of a file of as many JSON lines, nothing else.
+# Usage: npm run bench [-- --quick] [--rounds N] [--only produce|input|consume|slow-orders|restore] [--consume-args="--flag value"]   (BENCH_KAFKA_PORT, default 29092)
+# --only input: plain produce and produce --input of a file of as many JSON lines, nothing else. --only consume:
+# plain produce and kcat -P, then consume (orders, kcat -G, the Python loop). --only slow-orders / restore: issue 18's phase alone.
 # Consume and latency run under both guarantees (--guarantee at-least-once and exactly-once, each judged
 # on its own target); a --guarantee inside --consume-args narrows them to that one guarantee, and the
 # rows of the other say "not measured". The rest of --consume-args goes on each of those `orders consume`
@@ -29,6 +30,8 @@ apt_install() {
 
 bash scripts/setup.sh
 command -v kcat >/dev/null || apt_install kcat
+# The consume baseline in Python (bench/python_consume.py). Debian's packages, so Debian's python3, not a pyenv one on PATH.
+/usr/bin/python3 -c 'import confluent_kafka, avro' 2>/dev/null || apt_install python3-confluent-kafka python3-avro
 # GNU time reports each process's peak RSS at its exit.
 [ -x /usr/bin/time ] || apt_install time
 

@@ -28,6 +28,19 @@ describe('bench chart', () => {
     assert.ok((await chartSvg(withPython)).includes('>Python loop<'));
   });
 
+  it('marks each baseline\'s own target: consume against kcat and against the Python loop (issue 18)', () => {
+    const results: ChartResults = {
+      summary: {
+        consume: { orders: { 'exactly-once': { ratio: 0.3, pythonRatio: 2.4 } } },
+        targets: { consumeExactlyOnce: { bound: 0.4 }, consumePythonExactlyOnce: { bound: 2 } },
+      },
+    };
+    assert.deepEqual(ratioRows(results), {
+      ratios: [{ figure: 'consume exactly-once', baseline: 'kcat', ratio: 0.3 }, { figure: 'consume exactly-once', baseline: 'Python loop', ratio: 2.4 }],
+      targets: [{ figure: 'consume exactly-once', baseline: 'kcat', target: 0.4 }, { figure: 'consume exactly-once', baseline: 'Python loop', target: 2 }],
+    });
+  });
+
   it('leaves out what was not measured (null in JSON) instead of drawing 0', () => {
     const results: ChartResults = {
       summary: {
@@ -39,7 +52,7 @@ describe('bench chart', () => {
     };
     assert.deepEqual(ratioRows(results), {
       ratios: [{ figure: 'produce', baseline: 'kcat', ratio: 0.5 }, { figure: 'consume at-least-once, excl. start-up', baseline: 'kcat', ratio: 0.25 }],
-      targets: [{ figure: 'produce', target: 0.4 }],
+      targets: [{ figure: 'produce', baseline: 'kcat', target: 0.4 }],
     });
     assert.deepEqual(latencyRows(results).map(({ percentile }) => percentile), ['p50', 'p99.9', 'max']);
   });

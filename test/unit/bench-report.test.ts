@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Latency, Throughput } from '../../bench/phases.js';
+import type { Latency, Restore, SlowOrders, Throughput } from '../../bench/phases.js';
 import { markdown, summarise, type Rounds } from '../../bench/report.js';
 import { parseSettings, takeGuarantee } from '../../bench/settings.js';
 
@@ -13,6 +13,11 @@ const run = (ordersPerSecond: number, peakRssMb = 100): Throughput => ({
 const latency = (from: { rate: number; seconds: number; guarantee: 'at-least-once' | 'exactly-once' }, p99: number): Latency => ({
   ...from, samples: 100, redelivered: 0, p50: 1, p99, p999: p99, max: p99, producedOrdersPerSecond: undefined, consumerPeakRssMb: 90,
 });
+
+// Issue 18's rounds, none measured: what a run of other phases leaves.
+const NO_ISSUE18 = { pythonConsume: [], slowOrders: { 'at-least-once': [], 'exactly-once': [] }, restore: { deep: [], shallow: [] } } satisfies Partial<Rounds>;
+const slow = (decidedMs: number): SlowOrders => ({ decidedMs, decided: 18_000, peakRssMb: 180 });
+const restored = (restoreMs: number): Restore => ({ restoreMs, startToRestoredMs: 500 + restoreMs });
 
 describe('bench report', () => {
   it('takes --guarantee out of --consume-args, in either spelling', () => {
@@ -40,7 +45,7 @@ describe('bench report', () => {
       ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)],
       ordersConsume: { 'at-least-once': [run(45, 120)], 'exactly-once': [run(42, 160)] }, kcatConsume: [run(100, 20)],
       latency: settings.latency.map((each) => [latency(each, each.rate === 10_000 ? 60 : 9)]),
-      retries: {}, registryProduce: [run(95)], registryConsume: [run(40)],
+      retries: {}, registryProduce: [run(95)], registryConsume: [run(40)], ...NO_ISSUE18,
     };
     const { targets } = summarise(settings, rounds, CODEC, 58 * settings.orders);
     assert.deepEqual([targets.consumeAtLeastOnce.figure, targets.consumeAtLeastOnce.pass], [0.45, false]);
@@ -55,11 +60,11 @@ describe('bench report', () => {
   it('judges produce --input by its wall against plain produce, shows its send loop beside it, and its peak RSS', () => {
     const settings = parseSettings(['--quick', '--only', 'input']);
     assert.deepEqual([settings.produceOnly, settings.inputOnly], [true, true]);
-    assert.throws(() => parseSettings(['--only', 'consume']), /--only must be produce or input, got consume/);
+    assert.throws(() => parseSettings(['--only', 'everything']), /--only must be produce, input, consume, slow-orders, restore, got everything/);
     const looping = (wall: number, loop: number, peakRssMb = 100): Throughput => ({ ...run(wall, peakRssMb), selfReportedOrdersPerSecond: loop });
     const rounds: Rounds = {
       ordersProduce: [looping(100, 120)], ordersProduceEach: [], ordersProduceInput: [looping(79, 114, 160)], kcatProduce: [],
-      ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], latency: [], retries: {}, registryProduce: [], registryConsume: [],
+      ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], latency: [], retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
     };
     const summary = summarise(settings, rounds, CODEC, 58 * settings.orders);
     assert.deepEqual([summary.targets.produceInput.figure, summary.targets.produceInput.pass], [0.79, false]);
@@ -80,12 +85,55 @@ describe('bench report', () => {
     const rounds: Rounds = {
       ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)],
       ordersConsume: { 'at-least-once': [], 'exactly-once': [run(42)] }, kcatConsume: [run(100)],
-      latency: settings.latency.map((each) => [latency(each, 20)]), retries: {}, registryProduce: [], registryConsume: [],
+      latency: settings.latency.map((each) => [latency(each, 20)]), retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
     };
     const summary = summarise(settings, rounds, CODEC, 58 * settings.orders);
     const table = markdown(settings, MACHINE, summary);
     assert.match(table, /Consume \+ aggregate 100,000 at-least-once, .*≥ 0\.5 × kcat \| not measured \|/);
     assert.match(table, /Consume \+ aggregate 100,000 exactly-once, .*≥ 0\.4 × kcat \| \*\*PASS\*\* \|/);
     assert.match(table, /at 1,000\/s for 10 s, exactly-once, .*p99 ≤ 25 ms \| \*\*PASS\*\* \|/);
+  });
+
+  it('judges issue 18\'s rows: consume against the Python loop, the slow orders\' 90 % time, restore after a long history against one transaction', () => {
+    const settings = parseSettings(['--quick']);
+    assert.deepEqual([parseSettings(['--only', 'restore']).only, parseSettings(['--only', 'restore']).produceOnly], ['restore', false]);
+    const rounds: Rounds = {
+      ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)],
+      ordersConsume: { 'at-least-once': [run(45)], 'exactly-once': [run(42)] }, kcatConsume: [run(100)],
+      // The median of three Python rounds is 21: at-least-once 45 / 21 passes, exactly-once 42 / 21 is exactly 2.
+      pythonConsume: [run(19), run(21), run(30)],
+      latency: [], retries: {}, registryProduce: [], registryConsume: [],
+      slowOrders: { 'at-least-once': [slow(2_400), slow(2_600), slow(9_000)], 'exactly-once': [slow(6_500)] },
+      // Medians 3.3 and 2.5 ms over the restarts: 1.32.
+      restore: { deep: [restored(3.3), restored(3.1), restored(9)], shallow: [restored(2.5), restored(2), restored(2.6)] },
+    };
+    const summary = summarise(settings, rounds, CODEC, 58 * settings.orders);
+    const { targets } = summary;
+    assert.equal(summary.consume.python.ordersPerSecond, 21);
+    assert.deepEqual([targets.consumePythonAtLeastOnce.figure, targets.consumePythonAtLeastOnce.pass], [45 / 21, true]);
+    assert.deepEqual([targets.consumePythonExactlyOnce.figure, targets.consumePythonExactlyOnce.pass, targets.consumePythonExactlyOnce.bound], [2, true, 2]);
+    assert.equal(summary.consume.orders['exactly-once'].pythonRatio, 2);
+    assert.deepEqual([targets.slowOrdersAtLeastOnce.figure, targets.slowOrdersAtLeastOnce.pass], [2.6, true]);
+    assert.deepEqual([targets.slowOrdersExactlyOnce.figure, targets.slowOrdersExactlyOnce.pass, targets.slowOrdersExactlyOnce.comparison], [6.5, false, '<=']);
+    assert.deepEqual([summary.restore.history, summary.restore.deepMs, summary.restore.shallowMs], [10_000, 3.3, 2.5]);
+    assert.deepEqual([targets.restore.figure, targets.restore.pass, targets.restore.bound], [3.3 / 2.5, true, 1.5]);
+    const table = markdown(settings, MACHINE, summary);
+    assert.match(table, /\| Consume \+ aggregate 100,000 at-least-once, orders\/s \(wall\); ratio to the same job as a Python loop \(confluent-kafka \+ avro, 21\) \| 45 \| \| 2\.14 \| ≥ 2 × Python \| \*\*PASS\*\* \|/);
+    assert.match(table, /\| 20,000 orders exactly-once, fail-rate 0\.3, `--retries 8 --backoff-ms 1000`: s from start until 90 % are decided and committed \(peak RSS 180 MB\) \| 6\.5 \| \| \| ≤ 6 s \| \*\*FAIL\*\* \|/);
+    assert.match(table, /\| 20,000 orders at-least-once, .* until 90 % are decided \(peak RSS 180 MB\) \| 2\.6 \| \| \| ≤ 6 s \| \*\*PASS\*\* \|/);
+    assert.match(table, /\| Restore of the assigned partitions \(assigned → restored\), ms, after 10,000 exactly-once transactions \/ after 1 \(start → restored: 503 \/ 503 ms\) \| 3\.3 \/ 2\.5 \| \| 1\.32 \| ≤ 1\.5 × \| \*\*PASS\*\* \|/);
+    assert.match(table, /\| python_consume\.py \| 1\.0 \| 1\.0 \| 1\.0 \|/);
+  });
+
+  it('says "not measured" for issue 18\'s rows when their phases did not run', () => {
+    const settings = parseSettings(['--quick', '--only', 'produce']);
+    const rounds: Rounds = {
+      ordersProduce: [run(100)], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [],
+      latency: [], retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
+    };
+    const table = markdown(settings, MACHINE, summarise(settings, rounds, CODEC, 58 * settings.orders));
+    assert.match(table, /ratio to the same job as a Python loop \(confluent-kafka \+ avro, n\/a\) \| n\/a \| \| n\/a \| ≥ 2 × Python \| not measured \|/);
+    assert.match(table, /until 90 % are decided and committed \(peak RSS n\/a MB\) \| n\/a \| \| \| ≤ 6 s \| not measured \|/);
+    assert.match(table, /after 1 \(start → restored: n\/a \/ n\/a ms\) \| n\/a \/ n\/a \| \| n\/a \| ≤ 1\.5 × \| not measured \|/);
   });
 });
