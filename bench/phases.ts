@@ -4,6 +4,7 @@ import type { Admin } from './admin.js';
 import { kcatOptions, type ClientSettings } from './client-settings.js';
 import { mismatch, type Payload } from './payload.js';
 import { cpuSecondsOf, launch, succeeded, within, type Finished, type Running } from './proc.js';
+import { freePort, scrapeEvery, type Scrapes } from './scrape.js';
 import type { Guarantee, LatencyRun } from './settings.js';
 import { percentile, perSecond } from './stats.js';
 
@@ -132,6 +133,35 @@ export async function ordersConsume(bench: Bench, topic: string, name: string, g
     throw new Error(`orders consume --guarantee ${guarantee} did not process ${count} orders: ${clock.lastLine()}`);
   }
   return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
+}
+
+/** A consume with --metrics-port, and what its scraper saw. */
+export interface ScrapedConsume extends Throughput {
+  /** The port it served /metrics on, free when the run began. */
+  metricsPort: number;
+  scrapes: Scrapes;
+}
+
+/**
+ * Issue 20: `orders consume --guarantee exactly-once --metrics-port <a free port>`, otherwise as
+ * ordersConsume, with /metrics scraped once a second while it runs, as Prometheus would, so its cost
+ * includes being scraped. Fails when no scrape read `orders_consumed_total`: then it was not scraped.
+ */
+export async function ordersConsumeScraped(bench: Bench, topic: string, name: string, count: number): Promise<ScrapedConsume> {
+  const metricsPort = await freePort();
+  const scraper = scrapeEvery(`http://127.0.0.1:${metricsPort}/metrics`);
+  let figures: Throughput;
+  try {
+    figures = await ordersConsume(bench, topic, name, 'exactly-once', count, ['--metrics-port', String(metricsPort)]);
+  } catch (error) {
+    await scraper.stop();
+    throw error;
+  }
+  const scrapes = await scraper.stop();
+  if (Number.isNaN(scrapes.consumed)) {
+    throw new Error(`orders consume --metrics-port ${metricsPort}: no scrape of /metrics read orders_consumed_total (${scrapes.answered} answered, ${scrapes.failed} failed)`);
+  }
+  return { ...figures, metricsPort, scrapes };
 }
 
 /** The retries figures: 100,000 orders at a fail-rate, default backoff, under one guarantee. */

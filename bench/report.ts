@@ -2,7 +2,7 @@ import { pairs } from './client-settings.js';
 import type { CodecFigures } from './codec.js';
 import type { RegistryCodecFigures } from './registry-codec.js';
 import type { Machine } from './machine.js';
-import { RETRY_ORDERS, SLOW_ORDERS, type Latency, type Restore, type SlowOrders, type Throughput } from './phases.js';
+import { RETRY_ORDERS, SLOW_ORDERS, type Latency, type Restore, type ScrapedConsume, type SlowOrders, type Throughput } from './phases.js';
 import { GUARANTEES, type Guarantee, type Settings } from './settings.js';
 import { median } from './stats.js';
 
@@ -15,6 +15,11 @@ export interface Rounds {
   kcatProduce: Throughput[];
   /** `orders consume` of the produced topic under each guarantee (empty for one not measured). */
   ordersConsume: Record<Guarantee, Throughput[]>;
+  /**
+   * Issue 20: exactly-once with --metrics-port, scraped every second, right after the plain runs of the
+   * same topic: round i's entry is compared with ordersConsume['exactly-once'][i]. Empty when exactly-once did not run.
+   */
+  metricsConsume: ScrapedConsume[];
   kcatConsume: Throughput[];
   /** bench/python_consume.py, the same job as a plain Python loop, on the orders topic with a fresh group. */
   pythonConsume: Throughput[];
@@ -63,7 +68,8 @@ export type Targets = Record<
   | 'latencyAtLeastOnce1k' | 'latencyExactlyOnce1k' | 'latencyExactlyOnce10k'
   | 'produceRss' | 'consumeRssAtLeastOnce' | 'consumeRssExactlyOnce' | 'encodes' | 'decodes'
   | 'retriesAtLeastOnce' | 'retriesExactlyOnce' | 'retriesRss' | 'registryProduce' | 'registryConsume'
-  | 'consumePythonAtLeastOnce' | 'consumePythonExactlyOnce' | 'slowOrdersAtLeastOnce' | 'slowOrdersExactlyOnce' | 'restore',
+  | 'consumePythonAtLeastOnce' | 'consumePythonExactlyOnce' | 'slowOrdersAtLeastOnce' | 'slowOrdersExactlyOnce' | 'restore'
+  | 'consumeMetrics',
   Target
 >;
 
@@ -73,6 +79,8 @@ const CONSUME_RATIO: Record<Guarantee, number> = { 'at-least-once': 0.5, 'exactl
 const PYTHON_RATIO = 2;
 const SLOW_ORDERS_SECONDS = 6;
 const RESTORE_RATIO = 1.5;
+// Issue 20's: metrics, scraped, cost at most 3 % of consume throughput.
+const METRICS_RATIO = 0.97;
 const LATENCY_TARGETS = [
   { key: 'latencyAtLeastOnce1k', rate: 1_000, guarantee: 'at-least-once', p99Ms: 10 },
   { key: 'latencyExactlyOnce1k', rate: 1_000, guarantee: 'exactly-once', p99Ms: 25 },
@@ -92,6 +100,16 @@ export interface GuaranteeConsume {
   steadyRatio: number;
   /** orders / the Python loop, both wall over the whole process (the chart draws it beside `ratio`). */
   pythonRatio: number;
+}
+
+/** Exactly-once consume with --metrics-port, scraped every second, against the plain exactly-once consume. */
+export interface MetricsConsumeSummary {
+  orders: Medians;
+  /** Each round's orders/s with --metrics-port over the same round's plain exactly-once orders/s; the median of the rounds. */
+  ratio: number;
+  /** Scrapes answered in a run, and failed (before the server was bound, or as it exited): medians of the rounds. */
+  scrapes: number;
+  failedScrapes: number;
 }
 
 /** One guarantee's slow orders: medians of the rounds. */
@@ -130,7 +148,7 @@ export interface Summary {
     /** --input: wall against plain produce's wall, and its send loop against plain produce's (the check pass left out). */
     input: Medians; inputRatio: number; inputSendRatio: number;
   };
-  consume: { kcat: Medians; python: Medians; orders: Record<Guarantee, GuaranteeConsume> };
+  consume: { kcat: Medians; python: Medians; orders: Record<Guarantee, GuaranteeConsume>; metrics: MetricsConsumeSummary };
   slowOrders: SlowOrdersSummary[];
   restore: RestoreSummary;
   latency: LatencySummary[];
@@ -167,6 +185,14 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
     };
   };
   const consume = { 'at-least-once': consumeOf('at-least-once'), 'exactly-once': consumeOf('exactly-once') };
+  // Paired by round, so a slow round (the machine is shared) slows both sides of its own ratio.
+  const plainExactlyOnce = rounds.ordersConsume['exactly-once'];
+  const metrics: MetricsConsumeSummary = {
+    orders: medians(rounds.metricsConsume),
+    ratio: median(rounds.metricsConsume.map((run, round) => run.ordersPerSecond / (plainExactlyOnce[round]?.ordersPerSecond ?? Number.NaN)).filter(Number.isFinite)),
+    scrapes: median(rounds.metricsConsume.map((run) => run.scrapes.answered)),
+    failedScrapes: median(rounds.metricsConsume.map((run) => run.scrapes.failed)),
+  };
   const latency = settings.latency.map(({ rate, seconds, guarantee }, index): LatencySummary => {
     const runs = rounds.latency[index] ?? [];
     const of = (pick: (run: Latency) => number): number => median(runs.map(pick));
@@ -226,7 +252,7 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
       ...produce, ratio: produceRatio, ordersMBps: (produce.orders.ordersPerSecond * bytesPerOrder) / 1e6, kcatMBps: (produce.kcat.ordersPerSecond * bytesPerOrder) / 1e6,
       each, eachRatio, input, inputRatio, inputSendRatio,
     },
-    consume: { kcat: kcatConsume, python: pythonConsume, orders: consume },
+    consume: { kcat: kcatConsume, python: pythonConsume, orders: consume, metrics },
     slowOrders,
     restore,
     latency,
@@ -246,6 +272,7 @@ export function summarise(settings: Settings, rounds: Rounds, codec: CodecFigure
       produceInputRss: atMost(`peak RSS of produce --input, ${n} lines`, input.peakRssMb, RSS_MB, ' MB'),
       consumeAtLeastOnce: consumeTarget('at-least-once'),
       consumeExactlyOnce: consumeTarget('exactly-once'),
+      consumeMetrics: atLeast('consume exactly-once with --metrics-port, scraped every second / without', metrics.ratio, METRICS_RATIO, ' × plain'),
       ...latencyTargets,
       produceRss: atMost(`peak RSS of produce, ${n} orders`, produce.orders.peakRssMb, RSS_MB, ' MB'),
       consumeRssAtLeastOnce: consumeRss('at-least-once'),
@@ -316,6 +343,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
       const { orders, steadyRatio } = consume.orders[guarantee];
       return `| Consume + aggregate ${guarantee}, orders/s (excluding start-up: first to last record) | ${count(orders.steadyOrdersPerSecond)} | ${count(consume.kcat.steadyOrdersPerSecond)} | ${fixed(steadyRatio)} | | |`;
     }),
+    `| Consume + aggregate ${n} exactly-once with \`--metrics-port\`, /metrics scraped every second (${fixed(consume.metrics.scrapes, 0)} scrapes a run), orders/s (wall); ratio to plain consume exactly-once of the same round (${count(consume.orders['exactly-once'].orders.ordersPerSecond)}), median of the rounds | ${count(consume.metrics.orders.ordersPerSecond)} | | ${fixed(consume.metrics.ratio)} | ${judged(targets.consumeMetrics)} |`,
     ...latency.map((entry) => {
       const target = latencyTarget(targets, entry);
       return `| End-to-end latency at ${count(entry.rate)}/s for ${entry.seconds} s, ${entry.guarantee}, p50 / p99 / p99.9 (max) ms | ${entry.p50} / ${entry.p99} / ${entry.p999} (${entry.max}) | | | ${target === undefined ? ' | ' : judged(target)} |`;
@@ -324,6 +352,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
     `| Peak RSS, produce ${n} with \`--input\`, MB | ${fixed(produce.input.peakRssMb, 0)} | | | ${judged(targets.produceInputRss)} |`,
     ...GUARANTEES.map((guarantee) =>
       `| Peak RSS, consume ${n} ${guarantee}, MB | ${fixed(consume.orders[guarantee].orders.peakRssMb, 0)} | ${fixed(consume.kcat.peakRssMb, 0)} | | ${judged(consumeRssTargets[guarantee])} |`),
+    `| Peak RSS, consume ${n} exactly-once with \`--metrics-port\`, scraped, MB (without: ${fixed(consume.orders['exactly-once'].orders.peakRssMb, 0)}) | ${fixed(consume.metrics.orders.peakRssMb, 0)} | | | | |`,
     ...latency.map((entry) => `| Peak RSS, latency consumer at ${count(entry.rate)}/s ${entry.guarantee}, MB | ${fixed(entry.consumerPeakRssMb, 0)} | | | | |`),
     `| Codec encodes/s (200,000 orders in process) | ${count(codec.encodesPerSecond)} | | | ${judged(targets.encodes)} |`,
     `| Codec decodes/s (decode + validation) | ${count(codec.decodesPerSecond)} | | | ${judged(targets.decodes)} |`,
@@ -360,6 +389,7 @@ export function markdown(settings: Settings, machine: Machine, summary: Summary)
     cpuRow('orders produce --input', produce.input),
     cpuRow('kcat -P', produce.kcat),
     ...GUARANTEES.map((guarantee) => cpuRow(`orders consume --guarantee ${guarantee} --json`, consume.orders[guarantee].orders)),
+    cpuRow('orders consume --guarantee exactly-once --json --metrics-port (scraped)', consume.metrics.orders),
     cpuRow('kcat -G', consume.kcat),
     cpuRow('python_consume.py', consume.python),
     '',

@@ -10,8 +10,8 @@ import { machineInfo } from './machine.js';
 import { writeInputLines, writePayload } from './payload.js';
 import { writeCommitHistory } from './commit-history.js';
 import {
-  RETRY_ORDERS, SLOW_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersProduce, ordersProduceEach, ordersProduceInput, ordersRetries, pythonConsume, restoreRun, slowOrders,
-  verifyKcatTopic, type Bench, type Restore, type SlowOrders, type Throughput,
+  RETRY_ORDERS, SLOW_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersConsumeScraped, ordersProduce, ordersProduceEach, ordersProduceInput, ordersRetries, pythonConsume,
+  restoreRun, slowOrders, verifyKcatTopic, type Bench, type Restore, type SlowOrders, type Throughput,
 } from './phases.js';
 import { killAll } from './proc.js';
 import { RESTORE_HISTORY, RETRY_FAIL_RATES, markdown, retryKey, summarise, type Rounds } from './report.js';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
   const rounds: Rounds = {
-    ordersProduce: [], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], pythonConsume: [],
+    ordersProduce: [], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, metricsConsume: [], kcatConsume: [], pythonConsume: [],
     latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [], slowOrders: { 'at-least-once': [], 'exactly-once': [] }, restore: { deep: [], shallow: [] },
   };
   const slowOrdersPhase = async (bench: Bench, tag: string, round: number): Promise<void> => {
@@ -121,9 +121,16 @@ async function main(): Promise<void> {
         rounds.registryProduce.push(show('orders produce --schema-registry', await ordersProduce(bench, registryTopic, settings.orders, SEED, registryFlags)));
       }
       if (settings.produceOnly) continue;
-      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders ${settings.guarantees.join(', then ')}, then kcat -G, then the Python loop)`);
+      // Issue 20's run is compared with the plain exactly-once run of its round, so it needs that one.
+      const scraped = settings.guarantees.includes('exactly-once');
+      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders ${settings.guarantees.join(', then ')}${scraped ? ', then exactly-once with --metrics-port, scraped' : ''}, then kcat -G, then the Python loop)`);
       for (const guarantee of settings.guarantees) {
         rounds.ordersConsume[guarantee].push(show(`orders consume --guarantee ${guarantee}`, await ordersConsume(bench, ordersTopic, `${ordersTopic}-${guarantee}`, guarantee, settings.orders)));
+      }
+      if (scraped) {
+        const figures = await ordersConsumeScraped(bench, ordersTopic, `${ordersTopic}-exactly-once-metrics`, settings.orders);
+        const { answered, failed, consumed } = figures.scrapes;
+        rounds.metricsConsume.push(show(`orders consume --guarantee exactly-once --metrics-port ${figures.metricsPort} (${answered} scrapes answered, ${failed} failed; orders_consumed_total seen up to ${consumed})`, figures));
       }
       rounds.kcatConsume.push(show('kcat -G', await kcatConsume(bench, kcatTopic, `${kcatTopic}-group`, settings.orders)));
       rounds.pythonConsume.push(show('python consume', await pythonConsume(bench, ordersTopic, `${ordersTopic}-python`, settings.orders)));
@@ -167,7 +174,7 @@ async function main(): Promise<void> {
   progress(`chart written to ${await writeChart(file)}`);
 }
 
-function show(what: string, figures: Throughput): Throughput {
+function show<T extends Throughput>(what: string, figures: T): T {
   const steady = figures.steadyOrdersPerSecond === undefined ? '' : `, ${Math.round(figures.steadyOrdersPerSecond)} orders/s steady`;
   progress(`  ${what}: ${Math.round(figures.ordersPerSecond)} orders/s wall${steady}, ${(figures.wallMs / 1000).toFixed(1)} s, peak RSS ${figures.peakRssMb.toFixed(0)} MB`);
   return figures;

@@ -25,7 +25,7 @@ export interface Settings {
   inputOnly: boolean;
   /**
    * --only: produce and input as above; consume: plain produce and kcat -P, then the consume rows (both
-   * guarantees, kcat -G, the Python loop); slow-orders and restore: that phase alone.
+   * guarantees, exactly-once with --metrics-port, kcat -G, the Python loop); slow-orders and restore: that phase alone.
    */
   only: Only | undefined;
   broker: string;

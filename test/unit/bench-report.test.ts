@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Latency, Restore, SlowOrders, Throughput } from '../../bench/phases.js';
+import type { Latency, Restore, ScrapedConsume, SlowOrders, Throughput } from '../../bench/phases.js';
 import { markdown, summarise, type Rounds } from '../../bench/report.js';
 import { parseSettings, takeGuarantee } from '../../bench/settings.js';
 
@@ -18,6 +18,8 @@ const latency = (from: { rate: number; seconds: number; guarantee: 'at-least-onc
 const NO_ISSUE18 = { pythonConsume: [], slowOrders: { 'at-least-once': [], 'exactly-once': [] }, restore: { deep: [], shallow: [] } } satisfies Partial<Rounds>;
 const slow = (decidedMs: number): SlowOrders => ({ decidedMs, decided: 18_000, peakRssMb: 180 });
 const restored = (restoreMs: number): Restore => ({ restoreMs, startToRestoredMs: 500 + restoreMs });
+const scraped = (ordersPerSecond: number, peakRssMb = 420, answered = 12): ScrapedConsume =>
+  ({ ...run(ordersPerSecond, peakRssMb), metricsPort: 40_000, scrapes: { answered, failed: 1, consumed: 99_000 } });
 
 describe('bench report', () => {
   it('takes --guarantee out of --consume-args, in either spelling', () => {
@@ -43,7 +45,7 @@ describe('bench report', () => {
     const settings = parseSettings(['--quick']);
     const rounds: Rounds = {
       ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)],
-      ordersConsume: { 'at-least-once': [run(45, 120)], 'exactly-once': [run(42, 160)] }, kcatConsume: [run(100, 20)],
+      ordersConsume: { 'at-least-once': [run(45, 120)], 'exactly-once': [run(42, 160)] }, metricsConsume: [], kcatConsume: [run(100, 20)],
       latency: settings.latency.map((each) => [latency(each, each.rate === 10_000 ? 60 : 9)]),
       retries: {}, registryProduce: [run(95)], registryConsume: [run(40)], ...NO_ISSUE18,
     };
@@ -64,7 +66,7 @@ describe('bench report', () => {
     const looping = (wall: number, loop: number, peakRssMb = 100): Throughput => ({ ...run(wall, peakRssMb), selfReportedOrdersPerSecond: loop });
     const rounds: Rounds = {
       ordersProduce: [looping(100, 120)], ordersProduceEach: [], ordersProduceInput: [looping(79, 114, 160)], kcatProduce: [],
-      ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [], latency: [], retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
+      ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, metricsConsume: [], kcatConsume: [], latency: [], retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
     };
     const summary = summarise(settings, rounds, CODEC, 58 * settings.orders);
     assert.deepEqual([summary.targets.produceInput.figure, summary.targets.produceInput.pass], [0.79, false]);
@@ -84,7 +86,7 @@ describe('bench report', () => {
     const settings = parseSettings(['--quick', '--consume-args=--guarantee exactly-once']);
     const rounds: Rounds = {
       ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)],
-      ordersConsume: { 'at-least-once': [], 'exactly-once': [run(42)] }, kcatConsume: [run(100)],
+      ordersConsume: { 'at-least-once': [], 'exactly-once': [run(42)] }, metricsConsume: [], kcatConsume: [run(100)],
       latency: settings.latency.map((each) => [latency(each, 20)]), retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
     };
     const summary = summarise(settings, rounds, CODEC, 58 * settings.orders);
@@ -99,7 +101,7 @@ describe('bench report', () => {
     assert.deepEqual([parseSettings(['--only', 'restore']).only, parseSettings(['--only', 'restore']).produceOnly], ['restore', false]);
     const rounds: Rounds = {
       ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)],
-      ordersConsume: { 'at-least-once': [run(45)], 'exactly-once': [run(42)] }, kcatConsume: [run(100)],
+      ordersConsume: { 'at-least-once': [run(45)], 'exactly-once': [run(42)] }, metricsConsume: [], kcatConsume: [run(100)],
       // The median of three Python rounds is 21: at-least-once 45 / 21 passes, exactly-once 42 / 21 is exactly 2.
       pythonConsume: [run(19), run(21), run(30)],
       latency: [], retries: {}, registryProduce: [], registryConsume: [],
@@ -128,12 +130,50 @@ describe('bench report', () => {
   it('says "not measured" for issue 18\'s rows when their phases did not run', () => {
     const settings = parseSettings(['--quick', '--only', 'produce']);
     const rounds: Rounds = {
-      ordersProduce: [run(100)], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, kcatConsume: [],
+      ordersProduce: [run(100)], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, metricsConsume: [], kcatConsume: [],
       latency: [], retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
     };
     const table = markdown(settings, MACHINE, summarise(settings, rounds, CODEC, 58 * settings.orders));
     assert.match(table, /ratio to the same job as a Python loop \(confluent-kafka \+ avro, n\/a\) \| n\/a \| \| n\/a \| ≥ 2 × Python \| not measured \|/);
     assert.match(table, /until 90 % are decided and committed \(peak RSS n\/a MB\) \| n\/a \| \| \| ≤ 6 s \| not measured \|/);
     assert.match(table, /after 1 \(start → restored: n\/a \/ n\/a ms\) \| n\/a \/ n\/a \| \| n\/a \| ≤ 1\.5 × \| not measured \|/);
+  });
+  it('judges issue 20\'s row: exactly-once with --metrics-port, scraped, against the plain exactly-once run of its own round', () => {
+    const settings = parseSettings(['--quick', '--only', 'consume']);
+    const rounds: Rounds = {
+      ordersProduce: [run(100)], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [run(200)],
+      // Rounds of 100, 90 and 80 orders/s plain: 0.98, 0.944 and 0.9875 with --metrics-port, median 0.98 (median over median would be 85 / 90).
+      ordersConsume: { 'at-least-once': [run(45), run(45), run(45)], 'exactly-once': [run(100), run(90), run(80)] },
+      metricsConsume: [scraped(98, 430, 11), scraped(85, 410, 12), scraped(79, 450, 13)], kcatConsume: [run(200)],
+      latency: [], retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
+    };
+    const summary = summarise(settings, rounds, CODEC, 58 * settings.orders);
+    const { metrics } = summary.consume;
+    assert.deepEqual([metrics.orders.ordersPerSecond, metrics.ratio, metrics.scrapes, metrics.failedScrapes, metrics.orders.peakRssMb], [85, 0.98, 12, 1, 430]);
+    assert.deepEqual([summary.targets.consumeMetrics.figure, summary.targets.consumeMetrics.bound, summary.targets.consumeMetrics.pass], [0.98, 0.97, true]);
+    const table = markdown(settings, MACHINE, summary);
+    assert.match(table, /\| Consume \+ aggregate 100,000 exactly-once with `--metrics-port`, \/metrics scraped every second \(12 scrapes a run\), orders\/s \(wall\); ratio to plain consume exactly-once of the same round \(90\), median of the rounds \| 85 \| \| 0\.98 \| ≥ 0\.97 × plain \| \*\*PASS\*\* \|/);
+    assert.match(table, /\| Peak RSS, consume 100,000 exactly-once with `--metrics-port`, scraped, MB \(without: 100\) \| 430 \| \| \| \| \|/);
+    assert.match(table, /\| orders consume --guarantee exactly-once --json --metrics-port \(scraped\) \| 1\.0 \| 1\.0 \| 1\.0 \|/);
+    // Every existing consume row is still there.
+    assert.match(table, /\| Consume \+ aggregate 100,000 exactly-once, orders\/s \(wall, incl\. start-up \+ group join; kcat -G\) \| 90 \|/);
+    const slower = summarise(settings, { ...rounds, metricsConsume: [scraped(96), scraped(85), scraped(76)] }, CODEC, 58 * settings.orders);
+    assert.deepEqual([slower.targets.consumeMetrics.figure, slower.targets.consumeMetrics.pass], [0.95, false]);
+    assert.match(markdown(settings, MACHINE, slower), /median of the rounds \| 85 \| \| 0\.95 \| ≥ 0\.97 × plain \| \*\*FAIL\*\* \|/);
+  });
+
+  it('says "not measured" for the --metrics-port row when consume did not run, or exactly-once was left out', () => {
+    const settings = parseSettings(['--quick', '--only', 'produce']);
+    const rounds: Rounds = {
+      ordersProduce: [run(100)], ordersProduceEach: [run(80)], ordersProduceInput: [run(90)], kcatProduce: [run(200)], ordersConsume: { 'at-least-once': [], 'exactly-once': [] },
+      metricsConsume: [], kcatConsume: [], latency: [], retries: {}, registryProduce: [], registryConsume: [], ...NO_ISSUE18,
+    };
+    const table = markdown(settings, MACHINE, summarise(settings, rounds, CODEC, 58 * settings.orders));
+    assert.match(table, /with `--metrics-port`, \/metrics scraped every second \(n\/a scrapes a run\), .* \(n\/a\), median of the rounds \| n\/a \| \| n\/a \| ≥ 0\.97 × plain \| not measured \|/);
+    assert.match(table, /\| Peak RSS, consume 100,000 exactly-once with `--metrics-port`, scraped, MB \(without: n\/a\) \| n\/a \| \| \| \| \|/);
+    // At least once only: there is no plain exactly-once run to hold it against, so the bench does not run it.
+    const atLeastOnce = parseSettings(['--quick', '--consume-args=--guarantee at-least-once']);
+    const only = { ...rounds, ordersConsume: { 'at-least-once': [run(45)], 'exactly-once': [] }, kcatConsume: [run(100)] };
+    assert.match(markdown(atLeastOnce, MACHINE, summarise(atLeastOnce, only, CODEC, 58 * atLeastOnce.orders)), /median of the rounds \| n\/a \| \| n\/a \| ≥ 0\.97 × plain \| not measured \|/);
   });
 });
