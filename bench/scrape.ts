@@ -30,10 +30,10 @@ const CONSUMED = /^orders_consumed_total\{outcome="succeeded"\} (\d+)/m;
 
 /**
  * GETs `url` once every `intervalMs`, as Prometheus scrapes a target: on a fixed schedule from now
- * (the first scrape one interval from now), one scrape at a time, each given up after an interval; a tick
- * that a slow scrape ran past is skipped, not caught up.
+ * (the first scrape one interval from now), one scrape at a time, each given up after `timeoutMs` (an
+ * interval, as Prometheus does by default); a tick that a slow scrape ran past is skipped, not caught up.
  */
-export function scrapeEvery(url: string, intervalMs = 1_000): Scraper {
+export function scrapeEvery(url: string, intervalMs = 1_000, timeoutMs = intervalMs): Scraper {
   const scrapes: Scrapes = { answered: 0, failed: 0, consumed: Number.NaN };
   const started = performance.now();
   let stopped = false;
@@ -41,7 +41,7 @@ export function scrapeEvery(url: string, intervalMs = 1_000): Scraper {
   let wake = (): void => {};
   const scrape = async (): Promise<void> => {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(intervalMs) });
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       const body = await response.text();
       if (!response.ok) {
         scrapes.failed++;

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { freePort, scrapeEvery } from '../../bench/scrape.js';
 import { OrdersMetrics } from '../../src/metrics/metrics.js';
 
-const until = async (condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> => {
+// Generous: the unit suite runs two files at once on 2 cores, beside brokers.
+const until = async (condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> => {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -39,9 +40,9 @@ describe('bench scrape', () => {
       server.close();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    // Each scrape is given up after an interval: the first exposition (prom-client's default metrics) may take longer than a short one.
+    // Short intervals, but no scrape given up on a loaded machine: a failed scrape here would be a slow test, not a fault.
     await metrics.exposition();
-    const scraper = scrapeEvery(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, 100);
+    const scraper = scrapeEvery(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, 100, 60_000);
     await until(() => requests >= 3, 'three scrapes');
     const scrapes = await scraper.stop();
     assert.equal(scrapes.failed, 0);
@@ -62,7 +63,7 @@ describe('bench scrape', () => {
       server.close();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const scraper = scrapeEvery(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, 20);
+    const scraper = scrapeEvery(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, 20, 60_000);
     await until(() => requests >= 4, 'four scrapes');
     const scrapes = await scraper.stop();
     assert.deepEqual([scrapes.answered, scrapes.failed], [0, requests]);
