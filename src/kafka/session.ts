@@ -10,10 +10,9 @@ import type { Access } from './failures.js';
 import { LibraryLog, libraryLogger } from './library-log.js';
 import { NativeProducer, type DeliveryListener, type Reports } from './native-producer.js';
 import { clientProperties } from './properties.js';
-import { brokersDown, type BrokersDown } from './reachable.js';
 import { StepRunner, type StepOptions } from './step.js';
 import { TransactionalProducer } from './transactional-producer.js';
-import { CONSUMER_TUNING, NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING, RECONNECT } from './tuning.js';
+import { CONSUMER_TUNING, DELIVERY_TIMEOUT_MS, NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING, RECONNECT } from './tuning.js';
 
 const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
 
@@ -21,6 +20,11 @@ export type Producer = KafkaJS.Producer;
 
 /** librdkafka's statistics JSON of a native client, tagged with the client's role. */
 export type StatisticsListener = (json: string, client: 'consumer' | 'producer') => void;
+
+// The delivery timeout alone bounds an order's retries, as in Java (its retries are librdkafka's default, not
+// KafkaJS's 5: five NOT_ENOUGH_REPLICAS in 5 s failed orders a failover would have let through). A topic-level
+// property librdkafka takes on the global config too (its types list only global ones).
+const PRODUCE_DELIVERY: Record<string, number> = { 'message.timeout.ms': DELIVERY_TIMEOUT_MS, retries: 2_147_483_647 };
 
 // Commands flush and commit before they return; closing only lets go of the connections.
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -94,6 +98,14 @@ export class KafkaSession {
     });
   }
 
+  /** How long the produce command's producer keeps trying an order: message.timeout.ms (or its alias), else DELIVERY_TIMEOUT_MS. */
+  get deliveryTimeoutMs(): number {
+    const set = Number(this.properties['message.timeout.ms'] ?? this.properties['delivery.timeout.ms']);
+    // 0 is librdkafka's "for ever".
+    if (set === 0) return Number.POSITIVE_INFINITY;
+    return Number.isSafeInteger(set) && set > 0 ? set : DELIVERY_TIMEOUT_MS;
+  }
+
   /** The brokers hung up on the first request: the steps' failure line then asks about TLS. */
   get hungUpEarly(): boolean {
     return this.log.hungUpEarly;
@@ -116,13 +128,20 @@ export class KafkaSession {
    * An idempotent acks=all producer of `topic` for the hot path, not yet connected: the
    * node-rdkafka-compatible API, with the same settings as producer() and the user's properties last.
    */
-  nativeProducer(topic: string, reports: Reports, onDelivery: DeliveryListener): NativeProducer {
+  nativeProducer(topic: string, reports: Reports, onDelivery: DeliveryListener, onAnswer?: (line: string) => void): NativeProducer {
+    const userDebug = this.properties.debug;
     const producer = this.track(new NativeProducer({
       ...this.nativeSettings(),
       ...NATIVE_PRODUCER_SETTINGS,
       ...PRODUCER_TUNING,
+      ...PRODUCE_DELIVERY,
       ...this.properties,
-    }, topic, this.timeoutMs, reports, onDelivery, (message) => this.log.seen(message)));
+      // What the brokers answered each request shows only in librdkafka's msg debug (a line per request, not per order).
+      ...(onAnswer === undefined ? {} : { debug: userDebug === undefined ? 'msg' : `${userDebug},msg`, log_level: 7 }),
+    }, topic, this.timeoutMs, reports, onDelivery, (message) => {
+      onAnswer?.(message);
+      this.log.seen(message);
+    }));
     const statistics = this.statisticsEvery;
     // The producer has statistics on already (every 100 ms, its own use): only the listener is added.
     if (statistics !== undefined) producer.onStatistics((json) => statistics.listener(json, 'producer'));
@@ -197,11 +216,6 @@ export class KafkaSession {
         throw error;
       }
     }, access, { ...options, retry: true });
-  }
-
-  /** Which brokers do not accept a connection, for a failure line; undefined when all do. */
-  brokersDown(): Promise<BrokersDown | undefined> {
-    return brokersDown(this.brokers);
   }
 
   /** Records a failure no retry can fix; whatever waits on `failed` stops. */
