@@ -179,6 +179,17 @@ export const consumeFlags = {
   seed: seedFlag('seed of the simulated failures'),
   maxInFlight: integerFlag('--max-in-flight <n>', 'orders processed at once, each retrying on its own clock (orders with the same key one after the other); a partition waits while all are taken', 5_000, 1, 100_000),
   exitAtEnd: switchFlag('--exit-at-end', 'stop once every assigned partition is read to its end'),
+  instanceId: {
+    syntax: '--instance-id <id>',
+    help: 'static group membership (group.instance.id), one id per running consumer: a restart within the session timeout gets its partitions back without a rebalance; exactly-once also names its transactional id after it, so the restart fences its predecessor at once (default: none, dynamic membership)',
+    parse: (value: RawValue): string | undefined => {
+      if (value === undefined) return undefined;
+      const id = String(value);
+      // It ends up in a transactional id, orders-<group>-<id>: Kafka's resource name characters.
+      if (!KAFKA_NAME.test(id)) throw new UsageError(`--instance-id must be 1-249 characters from [a-zA-Z0-9._-], got "${id}"`);
+      return id;
+    },
+  },
 } satisfies FlagSet;
 
 export const dlqTailFlags = {

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { AdminRequests } from './admin-requests.js';
 import './client-bugs.js';
 import { NativeConsumer } from './consumer.js';
+import { chooseGroupProtocol, type GroupProtocol, type Membership } from './group-protocol.js';
 import type { Access } from './failures.js';
 import { LibraryLog, libraryLogger } from './library-log.js';
 import { NativeProducer, type DeliveryListener, type Reports } from './native-producer.js';
@@ -25,6 +26,19 @@ export type StatisticsListener = (json: string, client: 'consumer' | 'producer')
 // KafkaJS's 5: five NOT_ENOUGH_REPLICAS in 5 s failed orders a failover would have let through). A topic-level
 // property librdkafka takes on the global config too (its types list only global ones).
 const PRODUCE_DELIVERY: Record<string, number> = { 'message.timeout.ms': DELIVERY_TIMEOUT_MS, retries: 2_147_483_647 };
+
+/**
+ * How a consumer joins its group. Under KIP-848's protocol the broker owns the session timeout and the
+ * assignment (librdkafka refuses session.timeout.ms and partition.assignment.strategy there); under the
+ * classic one, cooperative-sticky moves only the partitions that change owner, and a 10 s session (not
+ * 45 s) lets a restarted consumer take over a crashed one's partitions sooner.
+ */
+function groupSettings(membership: Membership | undefined): Record<string, string | number> {
+  const instance: Record<string, string> = membership?.instanceId === undefined ? {} : { 'group.instance.id': membership.instanceId };
+  if (membership?.protocol === 'consumer') return { 'group.protocol': 'consumer', ...instance };
+  const classic = { 'session.timeout.ms': 10_000 };
+  return membership === undefined ? classic : { ...classic, 'group.protocol': 'classic', 'partition.assignment.strategy': 'cooperative-sticky', ...instance };
+}
 
 // Commands flush and commit before they return; closing only lets go of the connections.
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -98,6 +112,11 @@ export class KafkaSession {
     });
   }
 
+  /** The group protocol a consume joins with: -X group.protocol, else what the cluster's features offer. */
+  groupProtocol(instanceId?: string): Promise<GroupProtocol> {
+    return chooseGroupProtocol(this.brokers, this.properties, this.timeoutMs, this.logger, instanceId);
+  }
+
   /** How long the produce command's producer keeps trying an order: message.timeout.ms (or its alias), else DELIVERY_TIMEOUT_MS. */
   get deliveryTimeoutMs(): number {
     const set = Number(this.properties['message.timeout.ms'] ?? this.properties['delivery.timeout.ms']);
@@ -169,8 +188,11 @@ export class KafkaSession {
     }, this.timeoutMs, (message) => this.log.seen(message)));
   }
 
-  /** A consumer of the node-rdkafka-compatible API that commits only what it is told to, from the start of a partition with none. */
-  consumer(groupId: string): NativeConsumer {
+  /**
+   * A consumer of the node-rdkafka-compatible API that commits only what it is told to, from the start
+   * of a partition with none. With a `membership` (consume's own group), it joins by that protocol.
+   */
+  consumer(groupId: string, membership?: Membership): NativeConsumer {
     const statistics = this.statisticsEvery;
     const consumer = this.track(new NativeConsumer({
       ...this.nativeSettings(),
@@ -178,8 +200,7 @@ export class KafkaSession {
       'enable.auto.commit': false,
       // The end of a partition from librdkafka itself, for --exit-at-end.
       'enable.partition.eof': true,
-      // A 10 s session (not 45 s) lets a restarted consumer take over a crashed one's partitions sooner.
-      'session.timeout.ms': 10_000,
+      ...groupSettings(membership),
       ...(statistics === undefined ? {} : { 'statistics.interval.ms': statistics.intervalMs }),
       ...CONSUMER_TUNING,
       ...this.properties,
