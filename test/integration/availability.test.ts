@@ -56,8 +56,11 @@ const settled = (a: OrdersProcess, b: OrdersProcess, topic: string): boolean => 
 };
 const handled = (consumer: OrdersProcess): number => consumer.events().filter((e) => e.event === 'order' || e.event === 'dlq').length;
 
-/** Orders keep coming at 500/s, 1,000 per produce run, until stopped; every run must exit 0. */
-function feed(n: Names): { stop: () => Promise<number> } {
+/** Makes the topic with six partitions, then orders keep coming at 500/s, 1,000 per produce run, until stopped; every run must exit 0. */
+async function feed(n: Names): Promise<{ stop: () => Promise<number> }> {
+  // Made here first: a consumer that got there before the first run would make it with three partitions.
+  const made = await runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic, '--count', '0', '--partitions', '6', '--replication-factor', '3']);
+  assert.equal(made.code, 0, made.stderr);
   let feeding = true;
   let runs = 0;
   const done = (async () => {
@@ -84,7 +87,7 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
       const seed = 61;
       const sessionMs = consumerSessionTimeoutMs();
       const flags = [...consumeFlags(n, seed, BROKERS), '--guarantee', guarantee, '--timeout-ms', '30000'];
-      const feeder = feed(n);
+      const feeder = await feed(n);
       t.after(() => feeder.stop());
       const info = { LOG_LEVEL: 'info' };
       const survivor = startOrders(t, flags, info);
@@ -152,7 +155,7 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
     const n = names('avail-static');
     const seed = 62;
     const base = [...consumeFlags(n, seed, BROKERS), '--timeout-ms', '30000'];
-    const feeder = feed(n);
+    const feeder = await feed(n);
     t.after(() => feeder.stop());
     const info = { LOG_LEVEL: 'info' };
     const other = startOrders(t, [...base, '--instance-id', 'a'], info);
