@@ -14,6 +14,7 @@
 #   bootstrap                print the bootstrap servers, e.g. 127.0.0.1:17092,127.0.0.1:17093,127.0.0.1:17094
 #   leader TOPIC PARTITION   print the node id that leads the partition (or "none")
 #   coordinator group|transaction ID   print the node id of the group / transaction coordinator of ID
+#   controller               print the node id of the active KRaft controller (the quorum's leader)
 #   tool CLASS ARGS...       run a Kafka admin tool class, e.g. org.apache.kafka.tools.TopicCommand
 #
 # `coordinator` agrees with what the brokers report for an existing id:
@@ -243,8 +244,15 @@ coordinator() {
   leader "$topic" $(($(java_hash_abs "$id") % count))
 }
 
+# The active controller is the leader of the KRaft quorum, as the quorum itself reports it (brokers answer
+# clients' DescribeCluster with any live broker as "controller" under KRaft, so the admin API cannot tell).
+controller() {
+  tool org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$(bootstrap)" describe --status 2>&1 |
+    sed -nE 's/^LeaderId:[[:space:]]+([0-9]+)$/\1/p' | grep . || die "no active controller reported"
+}
+
 usage() {
-  echo "usage: scripts/kafka-cluster.sh install|start|stop|status|reset|bootstrap|kill N|stop-node N|start-node N|launch-node N|leader TOPIC PARTITION|coordinator group|transaction ID|tool CLASS ARGS...  (CLUSTER_PORT=$base_port)" >&2
+  echo "usage: scripts/kafka-cluster.sh install|start|stop|status|reset|bootstrap|kill N|stop-node N|start-node N|launch-node N|leader TOPIC PARTITION|coordinator group|transaction ID|controller|tool CLASS ARGS...  (CLUSTER_PORT=$base_port)" >&2
   exit 2
 }
 
@@ -261,6 +269,7 @@ case "${1:-}" in
   launch-node) check_node "${2:-}"; start_node "$2" serving ;;
   leader) [ $# -eq 3 ] || usage; leader "$2" "$3" ;;
   coordinator) [ $# -eq 3 ] || usage; coordinator "$2" "$3" ;;
+  controller) controller ;;
   tool) [ $# -ge 2 ] || usage; shift; tool "$@" ;;
   *) usage ;;
 esac

@@ -31,7 +31,9 @@ const produceCommand: CommandSpec<ReturnType<typeof parseProduceOptions>, Return
     const { stoppedAt } = summary;
     const where = stoppedAt === undefined ? undefined : `${summary.input ?? ''} line ${stoppedAt.line}: ${stoppedAt.reason}`;
     if (summary.failed > 0) {
-      throw new DeliveryError(`${summary.failed} of ${summary.requested} orders were not acknowledged by the broker: ${summary.firstError ?? 'unknown error'}${where === undefined ? '' : `; the input stopped at ${where}`}`);
+      // Unknown orders may be in the topic: whoever sends them again must look there first, or write them twice.
+      const fate = `${summary.sent} acknowledged, ${summary.refused} refused, ${summary.unknown} unknown${summary.unknown > 0 ? ', which may have been written: read the topic before sending them again' : ''}`;
+      throw new DeliveryError(`${summary.failed} of ${summary.requested} orders were not acknowledged by the broker (${fate}): ${summary.firstError ?? 'unknown error'}${where === undefined ? '' : `; the input stopped at ${where}`}`);
     }
     if (where !== undefined) throw new BadInputError([`${where}; stopped there, after sending the ${summary.sent} orders before it`], false);
   },

@@ -33,8 +33,9 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, vi
   const done = watch.done;
   session.statistics(STATISTICS_EVERY_MS, (json, client) => { if (client === 'consumer') watch.statistics(json); });
   const decoder = orderDecoder(session, options.registry, stop);
+  const protocol = await session.groupProtocol(options.instanceId);
   const parts: ConsumeParts = {
-    options, session, events, totals, tally, gate, stop, done, decoder,
+    options, session, events, totals, tally, gate, stop, done, decoder, membership: { protocol, instanceId: options.instanceId },
     ...(metrics === undefined ? {} : { commitTook: (seconds: number) => metrics.commits.observe(seconds) }),
   };
   // What waits is visible: the terminal's progress line shows orders in flight and in backoff, the lag and the rate.
@@ -48,7 +49,7 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, vi
 
   await session.admin.ensureTopics([options.topic, options.dlqTopic], options);
   await mode.start();
-  session.logger.info(`consuming ${options.topic} as group ${options.group}, ${options.guarantee} (fail-rate ${options.failRate}, retries ${options.retries}, seed ${options.seed})`);
+  session.logger.info(`consuming ${options.topic} as group ${options.group}${options.instanceId === undefined ? '' : ` (instance ${options.instanceId})`}, ${protocol} group protocol, ${options.guarantee} (fail-rate ${options.failRate}, retries ${options.retries}, seed ${options.seed})`);
   await readTopic(session, {
     topic: options.topic,
     group: options.group,

@@ -2,8 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderWriter, decodeOrder, type Order } from '../avro/codec.js';
 import { reportFor, type ProduceOptions } from '../config/flags.js';
 import { BadInputError, InterruptedError, UsageError, messageOf } from '../errors.js';
+import kafkaJavascript from '@confluentinc/kafka-javascript';
 import { authorizationFailure } from '../kafka/failures.js';
 import type { DeliveryListener, NativeProducer } from '../kafka/native-producer.js';
+import { ProduceAnswers, describeAnswer } from '../kafka/produce-answers.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { InputOrders, checkLines, generatedOrders, readFailure, type BadInputLine, type InputCheck } from '../orders/order-source.js';
 import { openInput, readLines } from '../read-lines.js';
@@ -25,8 +27,14 @@ export interface ProduceEvents {
 
 export interface ProduceSummary {
   requested: number;
+  /** Acknowledged by the broker (acks=all): written. */
   sent: number;
+  /** Not acknowledged: refused + unknown. */
   failed: number;
+  /** Refused with a definite error (not authorized, too large, no such topic): not written. */
+  refused: number;
+  /** No answer before the command gave up (timed out, or left in flight): they may have been written. */
+  unknown: number;
   /** The seed of random orders; undefined with --input. */
   seed: number | undefined;
   /** With --input, what it read: the file, or stdin. */
@@ -47,19 +55,39 @@ const FLUSH_SLICE_MS = 100;
 // The bad lines of a file shown one by one; the others are counted.
 const BAD_LINES_SHOWN = 10;
 
-/** Delivery reports as they come: acknowledged and failed orders, and the first failure's message. */
+const {
+  ERR__MSG_TIMED_OUT, ERR__PURGE_QUEUE, ERR__PURGE_INFLIGHT, ERR__TIMED_OUT, ERR__TRANSPORT, ERR_REQUEST_TIMED_OUT, ERR_NETWORK_EXCEPTION,
+  ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+} = kafkaJavascript.CODES.ERRORS;
+// Delivery errors after which the order may be in the topic: no answer came, or the broker wrote it but too
+// few replicas have it (librdkafka's MsgPossiblyPersisted). Any other error is a refusal: not written.
+const NO_ANSWER = new Set<number>([
+  ERR__MSG_TIMED_OUT, ERR__PURGE_QUEUE, ERR__PURGE_INFLIGHT, ERR__TIMED_OUT, ERR__TRANSPORT, ERR_REQUEST_TIMED_OUT, ERR_NETWORK_EXCEPTION,
+  ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+]);
+
+/** Delivery reports as they come: acknowledged, refused and unanswered orders, and the first failure's message. */
 class Deliveries {
   acknowledged = 0;
-  failed = 0;
+  refused = 0;
+  unknown = 0;
   firstError: string | undefined;
+
+  get failed(): number {
+    return this.refused + this.unknown;
+  }
 
   get settled(): number {
     return this.acknowledged + this.failed;
   }
 
-  fail(error: unknown): void {
-    this.failed++;
-    this.firstError ??= messageOf(error);
+  /** A failed delivery report: refused, or timed out with no answer; returns whether it was a refusal. */
+  fail(error: { code?: unknown; message: string }, timedOut: () => string): boolean {
+    const noAnswer = typeof error.code === 'number' && NO_ANSWER.has(error.code);
+    if (noAnswer) this.unknown++;
+    else this.refused++;
+    this.firstError ??= error.code === ERR__MSG_TIMED_OUT ? timedOut() : messageOf(error);
+    return !noAnswer;
   }
 }
 
@@ -82,10 +110,18 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   if (schema !== undefined) session.logger.info(`order schema is id ${schema.id} in the schema registry at ${options.registry?.url ?? ''}`);
   const writer = new OrderWriter(schema?.header);
   const deliveries = new Deliveries();
+  const answers = new ProduceAnswers();
+  // A refusal no retry fixes stops the sending at once; what is in flight still gets its answer.
+  const refusal = new AbortController();
   const access = { operation: 'WRITE', resource: `topic ${options.topic}` } as const;
+  const deliveryTimeoutMs = session.deliveryTimeoutMs;
+  const timedOut = (): string => {
+    const last = answers.last();
+    return `no acknowledgement within the delivery timeout (message.timeout.ms ${deliveryTimeoutMs})${last === undefined ? '' : `; last answer: ${describeAnswer(last)}`}`;
+  };
   const onDelivery: DeliveryListener = (error, report) => {
     if (error !== null) {
-      deliveries.fail(error);
+      if (deliveries.fail(error, timedOut)) refusal.abort();
       const refused = authorizationFailure(error, access);
       if (refused !== undefined) session.fail(refused);
       return;
@@ -95,17 +131,17 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
       events.sent({ order: decodeOrder(report.value.subarray(writer.prefixLength)), partition: report.partition, offset: String(report.offset) });
     }
   };
-  const producer = await session.connect(session.nativeProducer(options.topic, eachOrder ? 'values' : 'errors', onDelivery), 'producer', access);
+  const producer = await session.connect(session.nativeProducer(options.topic, eachOrder ? 'values' : 'errors', onDelivery, (line) => answers.seen(line)), 'producer', access);
   session.logger.info(input === undefined ? `producing ${options.count} orders to ${options.topic} (seed ${options.seed})`
     : checked === undefined ? `producing the orders of stdin to ${options.topic} as they come` : `producing the ${checked} orders of ${input} to ${options.topic}`);
   // Without a report per order, what was acknowledged is what was handed over less what librdkafka still holds or failed.
   metrics?.watchProducer(() => (eachOrder ? deliveries.acknowledged : Math.max(0, requested - deliveries.failed - producer.unacknowledged)));
   metrics?.readyWhen(() => true);
 
-  const stall = stallWatch(session, producer);
-  // Ctrl-C stops sending; a failure no retry fixes (say a refused principal) stops waiting too, and so
-  // does a cluster that has too few brokers to acknowledge anything.
-  const stop = AbortSignal.any([session.signal, session.failed, stall.signal]);
+  const stall = stallWatch(answers, session.timeoutMs, () => producer.idempotenceState === 'Assigned');
+  // Ctrl-C stops sending; so does a refusal; a refused principal stops waiting too, and so does a
+  // partition leader that kept answering an error a new leader would not cure (NOT_ENOUGH_REPLICAS).
+  const stop = AbortSignal.any([session.signal, session.failed, stall.signal, refusal.signal]);
   const source = input === undefined ? generatedOrders(options.seed) : new InputOrders(readLines(openInput(input, stop)), stop);
   // An order of --input may be old or ahead: the record is stamped when sent (0), as kcat does, or retention or the broker's time bounds would take it.
   const stamped = input === undefined;
@@ -143,9 +179,12 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   stall.stop();
   const stalledFor = stall.reason();
   if (stalledFor !== undefined) {
-    // What librdkafka still holds was not acknowledged, and it keeps it: the close must not wait for it.
+    // What librdkafka still holds got no answer, and it keeps it: the close must not wait for it. A
+    // request of it may have reached the broker before: unknown, not refused.
     session.abandon();
-    deliveries.failed += producer.unacknowledged;
+    const left = eachOrder ? requested - deliveries.settled : producer.unacknowledged;
+    if (stall.unsent()) deliveries.refused += left;
+    else deliveries.unknown += left;
     deliveries.firstError = stalledFor;
   }
   session.steps.throwIfFailed();
@@ -154,7 +193,7 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
   // Without a report per order librdkafka reports failures only: after the barrier the rest were acknowledged.
   const sent = eachOrder ? deliveries.acknowledged : requested - deliveries.failed;
   return {
-    requested, sent, failed: deliveries.failed, seed: input === undefined ? options.seed : undefined, input: inputName, elapsedMs,
+    requested, sent, failed: deliveries.failed, refused: deliveries.refused, unknown: deliveries.unknown, seed: input === undefined ? options.seed : undefined, input: inputName, elapsedMs,
     ordersPerSecond: elapsedMs > 0 ? (sent * 1000) / elapsedMs : 0, firstError: deliveries.firstError,
     stoppedAt: source instanceof InputOrders ? source.stoppedAt : undefined,
   };
@@ -197,29 +236,37 @@ async function barrier(producer: NativeProducer, session: KafkaSession, timeoutM
 // The statistics interval librdkafka's producer has anyway (native-producer.ts); the metrics read them too.
 const STATISTICS_EVERY_MS = 100;
 
-// How often a produce with orders waiting looks at whether any was acknowledged lately.
-const STALL_CHECK_MS = 1_000;
+// How often a produce with orders waiting looks at what the partition leaders answered.
+const STALL_CHECK_MS = 250;
 
 /**
- * Aborts once orders waited --timeout-ms without any acknowledgement while some brokers answer and
- * others do not: too few for acks=all (min.insync.replicas). A lone broker, or a cluster wholly away,
- * is waited for (librdkafka's own 5 minutes): that is a restart, and the orders go through after it.
+ * Aborts once a partition leader has answered every request for --timeout-ms with an error a new
+ * leader does not cure (NOT_ENOUGH_REPLICAS: fewer in-sync replicas than min.insync.replicas). A
+ * leader moving, a controller election, a broker restart (timeouts, refused connections) are what
+ * Kafka is doing: waited out up to the delivery timeout, librdkafka's message.timeout.ms.
  */
-function stallWatch(session: KafkaSession, producer: NativeProducer): { signal: AbortSignal; reason: () => string | undefined; stop: () => void } {
+function stallWatch(answers: ProduceAnswers, timeoutMs: number, hasProducerId: () => boolean): { signal: AbortSignal; reason: () => string | undefined; unsent: () => boolean; stop: () => void } {
   const stalled = new AbortController();
   let reason: string | undefined;
-  let checking = false;
+  let unsent = false;
   const timer = setInterval(() => {
-    if (producer.quietMs() < session.timeoutMs || checking) return;
-    checking = true;
-    void session.brokersDown().then((down) => {
-      if (down === undefined || down.all) return;
-      reason = `no acknowledgement within ${session.timeoutMs} ms; ${down.text}: acks=all needs min.insync.replicas of them in sync (NOT_ENOUGH_REPLICAS)`;
-      stalled.abort();
-    }).finally(() => { checking = false; });
+    if (stalled.signal.aborted) return;
+    // Without a producer id librdkafka sends nothing: a cluster that cannot give one (its controller
+    // quorum gone) refuses every order, for certain.
+    const noId = answers.producerIdRefused(timeoutMs, hasProducerId());
+    const answer = answers.persisting(timeoutMs);
+    if (noId !== undefined) {
+      reason = `${noId} (--timeout-ms ${timeoutMs})`;
+      unsent = true;
+    } else if (answer !== undefined) {
+      reason = `${describeAnswer(answer)} to every request for ${Math.round(performance.now() - answer.failingSince)} ms (--timeout-ms ${timeoutMs})`;
+    } else {
+      return;
+    }
+    stalled.abort();
   }, STALL_CHECK_MS);
   timer.unref();
-  return { signal: stalled.signal, reason: () => reason, stop: () => clearInterval(timer) };
+  return { signal: stalled.signal, reason: () => reason, unsent: () => unsent, stop: () => clearInterval(timer) };
 }
 
 function turn(): Promise<void> {

@@ -108,7 +108,7 @@ export function parseNumber(flag: string, value: Exclude<RawValue, undefined>, m
   return number;
 }
 
-const KAFKA_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+export const KAFKA_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export function parseTopic(flag: string, value: Exclude<RawValue, undefined>): string {
   const name = String(value);

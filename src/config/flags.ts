@@ -4,10 +4,7 @@ import { UsageError } from '../errors.js';
 import { parseProperty, readPropertiesFile, type Properties } from '../kafka/properties.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../processing/dlq.js';
 import { BROKER_DEFAULT, parseBrokers, type Env } from './environment.js';
-import {
-  choiceFlag, groupFlag, integerFlag, optionalIntegerFlag, parseFlags, parseInteger, parseNumber, parseTopic, seedFlag, switchFlag, topicFlag,
-  type FlagSet, type RawFlags, type RawValue, type Resolved,
-} from './flag-kit.js';
+import { choiceFlag, groupFlag, integerFlag, optionalIntegerFlag, parseFlags, parseInteger, parseNumber, parseTopic, seedFlag, switchFlag, topicFlag, type FlagSet, type RawFlags, type RawValue, type Resolved, KAFKA_NAME } from './flag-kit.js';
 
 // The longest one retry may wait; the doubling stops here.
 export const MAX_BACKOFF_MS = 30_000;
@@ -113,6 +110,17 @@ export const consumeFlags = {
   seed: seedFlag('seed of the simulated failures'),
   maxInFlight: integerFlag('--max-in-flight <n>', 'orders processed at once, each retrying on its own clock (orders with the same key one after the other); a partition waits while all are taken', 5_000, 1, 100_000),
   exitAtEnd: switchFlag('--exit-at-end', 'stop once every assigned partition is read to its end'),
+  instanceId: {
+    syntax: '--instance-id <id>',
+    help: 'static group membership (group.instance.id), one id per running consumer: a restart within the session timeout gets its partitions back without a rebalance; exactly-once also names its transactional id after it, so the restart fences its predecessor at once (default: none, dynamic membership)',
+    parse: (value: RawValue): string | undefined => {
+      if (value === undefined) return undefined;
+      const id = String(value);
+      // It ends up in a transactional id, orders-<group>-<id>: Kafka's resource name characters.
+      if (!KAFKA_NAME.test(id)) throw new UsageError(`--instance-id must be 1-249 characters from [a-zA-Z0-9._-], got "${id}"`);
+      return id;
+    },
+  },
 } satisfies FlagSet;
 
 export const dlqTailFlags = {

@@ -17,8 +17,17 @@ const COMMIT_EVERY_MS = 100;
 // A consumer killed mid-transaction holds its partitions' offsets back until the broker aborts it, this long at most.
 const TRANSACTION_TIMEOUT_MS = 10_000;
 
-/** The prefix of the transactional ids exactly-once consumers use: `<prefix><group>-<uuid>`. */
+/** The prefix of the transactional ids exactly-once consumers use: `<prefix><group>-<instance id or uuid>`. */
 export const TRANSACTIONAL_ID_PREFIX = 'orders-';
+
+/**
+ * With --instance-id, the same id across restarts: the restart's initTransactions fences its
+ * predecessor and aborts its open transaction at once, where a fresh id leaves it to the broker's
+ * transaction timeout (10 s, then up to 10 s more until its abort check runs).
+ */
+export function transactionalIdOf(group: string, instanceId: string | undefined): string {
+  return `${TRANSACTIONAL_ID_PREFIX}${group}-${instanceId ?? randomUUID()}`;
+}
 
 /**
  * Exactly-once: as soon as orders finished (1 ms apart at the least), one transaction takes each
@@ -29,7 +38,7 @@ export const TRANSACTIONAL_ID_PREFIX = 'orders-';
 export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   const { options, session, totals, tally } = parts;
   const source = { group: options.group, topic: options.topic };
-  const transactions = new Transactions(session, `${TRANSACTIONAL_ID_PREFIX}${options.group}-${randomUUID()}`, TRANSACTION_TIMEOUT_MS);
+  const transactions = new Transactions(session, transactionalIdOf(options.group, options.instanceId), TRANSACTION_TIMEOUT_MS);
 
   // Decisions are pure functions of the record (seed, orderId, attempt): they wait here, side-effect free,
   // until a transaction commits them, and after a crash the same records are decided the same way.

@@ -3,6 +3,7 @@ import type { OrderDecoder } from '../avro/codec.js';
 import type { ConsumeOptions } from '../config/flags.js';
 import { OrdersError, messageOf } from '../errors.js';
 import type { NativeConsumer } from '../kafka/consumer.js';
+import type { Membership } from '../kafka/group-protocol.js';
 import type { BatchHandler, DoneOffsets, RebalanceHooks } from '../kafka/reader.js';
 import type { KafkaSession } from '../kafka/session.js';
 import type { FlightGate } from '../processing/flight.js';
@@ -28,6 +29,8 @@ export interface ConsumeParts {
   decoder: OrderDecoder;
   /** Told how long each commit took, in seconds (an offset commit, or a whole transaction). */
   commitTook?: (seconds: number) => void;
+  /** How the consumer joins the group: protocol and static membership. */
+  membership: Membership;
 }
 
 /** One guarantee's way of consuming: its consumer, its start-up, its batch handler, its last commit. */
@@ -85,7 +88,7 @@ export function inFlight<T>(
   setup: { connect: () => Promise<void>; assigned?: (partitions: number[]) => Promise<void> },
 ): Omit<ConsumeMode, 'settle'> {
   let committer: Committer | undefined;
-  const consumer = parts.session.consumer(parts.options.group);
+  const consumer = parts.session.consumer(parts.options.group, parts.membership);
   const rebalance = followRebalances(parts, dispatch, {
     ...(setup.assigned === undefined ? {} : { assigned: setup.assigned }),
     revoking: async (partitions) => {

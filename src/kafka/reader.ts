@@ -1,3 +1,4 @@
+import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
 import { BrokerError, messageOf } from '../errors.js';
 import type { NativeConsumer, Rebalance } from './consumer.js';
@@ -61,6 +62,8 @@ export type BatchHandler = (records: SourceRecord[], stopping: () => boolean) =>
 
 /** Handles one record; throwing fails the read. */
 export type RecordHandler = (record: SourceRecord) => Promise<void>;
+
+const { ERR__FATAL } = kafkaJavascript.CODES.ERRORS;
 
 // Records asked for per consume() call: librdkafka hands over what its queue holds, up to this.
 const BATCH_MAX = 10_000;
@@ -149,7 +152,8 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       } catch (error) {
         const refused = authorizationFailure(error, (code) => (code === GROUP_AUTHORIZATION_FAILED ? groupAccess : { operation: 'READ', resource: `topic ${topic}` }));
         if (refused !== undefined) fail(refused);
-        else if ((error as { isFatal?: unknown }).isFatal === true) fail(new BrokerError(`the consumer of ${topic} failed: ${messageOf(error)}`, error));
+        // librdkafka's fatal error reaches consume() as ERR__FATAL without the flag (a refused static member, seen).
+        else if ((error as { isFatal?: unknown }).isFatal === true || (error as { code?: unknown }).code === ERR__FATAL) fail(new BrokerError(`the consumer of ${topic} failed: ${messageOf(error)}`, error));
         // librdkafka goes on by itself after anything else (a broker away, a coordinator moving).
         else session.logger.debug(`consume: ${messageOf(error)}`);
         continue;

@@ -7,14 +7,14 @@ import type { Logger } from '../logger.js';
 import { AdminRequests } from './admin-requests.js';
 import './client-bugs.js';
 import { NativeConsumer } from './consumer.js';
+import { chooseGroupProtocol, type GroupProtocol, type Membership } from './group-protocol.js';
 import type { Access } from './failures.js';
 import { LibraryLog, libraryLogger } from './library-log.js';
 import { NativeProducer, type DeliveryListener, type Reports } from './native-producer.js';
 import { clientProperties } from './properties.js';
-import { brokersDown, type BrokersDown } from './reachable.js';
 import { StepRunner, type StepOptions } from './step.js';
 import { TransactionalProducer } from './transactional-producer.js';
-import { CONSUMER_TUNING, NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING, RECONNECT } from './tuning.js';
+import { CONSUMER_TUNING, DELIVERY_TIMEOUT_MS, NATIVE_PRODUCER_SETTINGS, PRODUCER_TUNING, RECONNECT } from './tuning.js';
 
 const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
 
@@ -22,6 +22,24 @@ export type Producer = KafkaJS.Producer;
 
 /** librdkafka's statistics JSON of a native client, tagged with the client's role. */
 export type StatisticsListener = (json: string, client: 'consumer' | 'producer') => void;
+
+// The delivery timeout alone bounds an order's retries, as in Java (its retries are librdkafka's default, not
+// KafkaJS's 5: five NOT_ENOUGH_REPLICAS in 5 s failed orders a failover would have let through). A topic-level
+// property librdkafka takes on the global config too (its types list only global ones).
+const PRODUCE_DELIVERY: Record<string, number> = { 'message.timeout.ms': DELIVERY_TIMEOUT_MS, retries: 2_147_483_647 };
+
+/**
+ * How a consumer joins its group. Under KIP-848's protocol the broker owns the session timeout and the
+ * assignment (librdkafka refuses session.timeout.ms and partition.assignment.strategy there); under the
+ * classic one, cooperative-sticky moves only the partitions that change owner, and a 10 s session (not
+ * 45 s) lets a restarted consumer take over a crashed one's partitions sooner.
+ */
+function groupSettings(membership: Membership | undefined): Record<string, string | number> {
+  const instance: Record<string, string> = membership?.instanceId === undefined ? {} : { 'group.instance.id': membership.instanceId };
+  if (membership?.protocol === 'consumer') return { 'group.protocol': 'consumer', ...instance };
+  const classic = { 'session.timeout.ms': 10_000 };
+  return membership === undefined ? classic : { ...classic, 'group.protocol': 'classic', 'partition.assignment.strategy': 'cooperative-sticky', ...instance };
+}
 
 // Commands flush and commit before they return; closing only lets go of the connections.
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -95,6 +113,19 @@ export class KafkaSession {
     });
   }
 
+  /** The group protocol a consume joins with: -X group.protocol, else what the cluster's features offer. */
+  groupProtocol(instanceId?: string): Promise<GroupProtocol> {
+    return chooseGroupProtocol(this.brokers, this.properties, this.timeoutMs, this.logger, instanceId);
+  }
+
+  /** How long the produce command's producer keeps trying an order: message.timeout.ms (or its alias), else DELIVERY_TIMEOUT_MS. */
+  get deliveryTimeoutMs(): number {
+    const set = Number(this.properties['message.timeout.ms'] ?? this.properties['delivery.timeout.ms']);
+    // 0 is librdkafka's "for ever".
+    if (set === 0) return Number.POSITIVE_INFINITY;
+    return Number.isSafeInteger(set) && set > 0 ? set : DELIVERY_TIMEOUT_MS;
+  }
+
   /** The brokers hung up on the first request: the steps' failure line then asks about TLS. */
   get hungUpEarly(): boolean {
     return this.log.hungUpEarly;
@@ -117,13 +148,20 @@ export class KafkaSession {
    * An idempotent acks=all producer of `topic` for the hot path, not yet connected: the
    * node-rdkafka-compatible API, with the same settings as producer() and the user's properties last.
    */
-  nativeProducer(topic: string, reports: Reports, onDelivery: DeliveryListener): NativeProducer {
+  nativeProducer(topic: string, reports: Reports, onDelivery: DeliveryListener, onAnswer?: (line: string) => void): NativeProducer {
+    const userDebug = this.properties.debug;
     const producer = this.track(new NativeProducer({
       ...this.nativeSettings(),
       ...NATIVE_PRODUCER_SETTINGS,
       ...PRODUCER_TUNING,
+      ...PRODUCE_DELIVERY,
       ...this.properties,
-    }, topic, this.timeoutMs, reports, onDelivery, (message) => this.log.seen(message)));
+      // What the brokers answered each request shows only in librdkafka's msg debug (a line per request, not per order).
+      ...(onAnswer === undefined ? {} : { debug: userDebug === undefined ? 'msg' : `${userDebug},msg`, log_level: 7 }),
+    }, topic, this.timeoutMs, reports, onDelivery, (message) => {
+      onAnswer?.(message);
+      this.log.seen(message);
+    }));
     const statistics = this.statisticsEvery;
     // The producer has statistics on already (every 100 ms, its own use): only the listener is added.
     if (statistics !== undefined) producer.onStatistics((json) => statistics.listener(json, 'producer'));
@@ -151,8 +189,11 @@ export class KafkaSession {
     }, this.timeoutMs, (message) => this.log.seen(message)));
   }
 
-  /** A consumer of the node-rdkafka-compatible API that commits only what it is told to, from the start of a partition with none. */
-  consumer(groupId: string): NativeConsumer {
+  /**
+   * A consumer of the node-rdkafka-compatible API that commits only what it is told to, from the start
+   * of a partition with none. With a `membership` (consume's own group), it joins by that protocol.
+   */
+  consumer(groupId: string, membership?: Membership): NativeConsumer {
     const statistics = this.statisticsEvery;
     const consumer = this.track(new NativeConsumer({
       ...this.nativeSettings(),
@@ -160,8 +201,7 @@ export class KafkaSession {
       'enable.auto.commit': false,
       // The end of a partition from librdkafka itself, for --exit-at-end.
       'enable.partition.eof': true,
-      // A 10 s session (not 45 s) lets a restarted consumer take over a crashed one's partitions sooner.
-      'session.timeout.ms': 10_000,
+      ...groupSettings(membership),
       ...(statistics === undefined ? {} : { 'statistics.interval.ms': statistics.intervalMs }),
       ...CONSUMER_TUNING,
       ...this.properties,
@@ -198,11 +238,6 @@ export class KafkaSession {
         throw error;
       }
     }, access, { ...options, retry: true });
-  }
-
-  /** Which brokers do not accept a connection, for a failure line; undefined when all do. */
-  brokersDown(): Promise<BrokersDown | undefined> {
-    return brokersDown(this.brokers);
   }
 
   /** Records a failure no retry can fix; whatever waits on `failed` stops. */

@@ -33,3 +33,7 @@ export const NATIVE_PRODUCER_SETTINGS = {
   'retry.backoff.ms': 300,
   'socket.connection.setup.timeout.ms': 11_000,
 } as const;
+
+// How long produce keeps trying an order (librdkafka's message.timeout.ms, 300 s by default): Java's
+// delivery.timeout.ms, 120 s, which outlasts a failover (a dead broker is fenced after 9 s, then an election).
+export const DELIVERY_TIMEOUT_MS = 120_000;

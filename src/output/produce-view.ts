@@ -37,12 +37,14 @@ export function produceView(term: Terminal): ProduceView {
       if (term.json) {
         term.out(JSON.stringify({
           event: 'summary', topic, requested: summary.requested, sent: summary.sent, failed: summary.failed,
+          // What failed, told apart: refused is not in the topic; unknown may be (no answer came before the end).
+          acknowledged: summary.sent, refused: summary.refused, unknown: summary.unknown,
           // No seed made the orders of --input: null, and where they came from.
           seed: summary.seed ?? null, ...(summary.input === undefined ? {} : { input: summary.input }), elapsed_ms: Math.round(summary.elapsedMs), orders_per_s: rate,
         }));
       } else {
         const origin = summary.input === undefined ? `seed ${summary.seed ?? '?'}` : `from ${summary.input}`;
-        term.out(`Produced ${summary.sent} of ${summary.requested} orders to ${topic} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${rate} orders/s), ${summary.failed} failed, ${origin}`);
+        term.out(`Produced ${summary.sent} of ${summary.requested} orders to ${topic} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${rate} orders/s), ${summary.failed} failed${summary.failed === 0 ? '' : ` (${summary.refused} refused, ${summary.unknown} unknown: may have been written)`}, ${origin}`);
       }
     },
   };

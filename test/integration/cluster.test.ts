@@ -78,6 +78,23 @@ async function busiestLeader(topic: string): Promise<string> {
   }
 }
 
+/** The node of each partition of `topic` that leads it. */
+async function leaders(topic: string): Promise<Map<number, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [metadata] = await admin.fetchTopicMetadata({ topics: [topic] });
+    return new Map((metadata?.partitions ?? []).map((p) => [p.partitionId, String(p.leader)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The active KRaft controller's node, as the quorum reports it. */
+async function activeController(): Promise<string> {
+  return cluster('controller');
+}
+
 /** Records written to `topic` so far (sum of high watermarks). */
 async function written(topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -354,6 +371,49 @@ describe('a three-broker cluster losing brokers (real cluster)', { concurrency: 
     t.diagnostic(`killed node ${leader} after ${killedAt} of ${count} orders; producer exited 0 after ${(produced.elapsedMs / 1000).toFixed(1)} s; read back ${ids.length} orders, each orderId once`);
   });
 
+  it('produces 60,000 orders with stock timeouts while the node that is the active controller and leads partitions is SIGKILLed: exit 0, every order once', async (t) => {
+    const n = names('ha-controller');
+    const count = 60_000;
+    const seed = 9102;
+    // The topic first, led by all three nodes (preferred leaders), so the controller leads some of it by construction.
+    const made = await runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic, '--count', '0', '--partitions', '6', '--replication-factor', '3']);
+    assert.equal(made.code, 0, made.stderr);
+    await preferredLeaders();
+    const controller = await activeController();
+    let led: number[] = [];
+    await eventually(async () => {
+      led = [...await leaders(n.topic)].filter(([, node]) => node === controller).map(([partition]) => partition);
+      return led.length > 0;
+    }, 60_000, () => `the active controller, node ${controller}, leads no partition of ${n.topic}`);
+    // --timeout-ms stays at its default (10 s): a failover is waited out by the delivery timeout, not by it.
+    const producer = runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic, '--count', String(count), '--seed', String(seed), '--rate', '5000',
+      '--json', '--report', 'summary'], { timeoutMs: 300_000 });
+    const started = performance.now();
+    await eventually(async () => (await written(n.topic)) >= 5_000, 120_000, () => `fewer than 5,000 orders written to ${n.topic}`);
+    const before = await written(n.topic);
+    await cluster('kill', controller);
+    const killedAt = performance.now();
+    // The first order written after the kill (the high watermarks move only once acks=all is met).
+    let firstAfterMs: number | undefined;
+    const watching = (async () => {
+      while (firstAfterMs === undefined && performance.now() - killedAt < 120_000) {
+        if ((await written(n.topic)) > before) firstAfterMs = performance.now() - killedAt;
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const produced = await producer;
+    await watching;
+    assert.equal(produced.code, 0, produced.stderr);
+    const [summary] = jsonLines(produced.stdout);
+    assert.deepEqual([summary?.acknowledged, summary?.refused, summary?.unknown], [count, 0, 0]);
+    const ids = (await ordersIn(n.topic, count)).map((order) => order.orderId).sort();
+    const next = orderGenerator(seed);
+    const expected = Array.from({ length: count }, () => next().orderId).sort();
+    assert.deepEqual(ids, expected);
+    t.diagnostic(`node ${controller} was the active controller and led partitions ${led.join(', ')}; killed ${((killedAt - started) / 1000).toFixed(1)} s in, after ${before} of ${count} orders; `
+      + `first order written after the kill ${((firstAfterMs ?? NaN) / 1000).toFixed(1)} s after it; producer exited 0 after ${(produced.elapsedMs / 1000).toFixed(1)} s; read back ${ids.length} orders, each orderId once`);
+  });
+
   it('exactly-once and at-least-once groups through a killed coordinator, leader and consumer', async (t) => {
     const scenario = await throughKills(t);
     const { eos, alo, orders } = scenario;
@@ -400,27 +460,46 @@ describe('a three-broker cluster losing brokers (real cluster)', { concurrency: 
     });
   });
 
-  it('two of three brokers down: produce fails with one line in time; after the restart the same command succeeds and a running consumer resumes exactly', async (t) => {
+  it('two of three brokers down: produce fails with the leader\'s own NOT_ENOUGH_REPLICAS in one line in time, its counts match the topic; after the restart the same command succeeds and a running consumer resumes exactly', async (t) => {
     const n = names('ha-quorum');
     const seed = 43;
-    const produce = (orderSeed: number, timeoutMs: string): Promise<Awaited<ReturnType<typeof runOrders>>> => runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic,
-      '--count', '2000', '--seed', String(orderSeed), '--replication-factor', '3', '--timeout-ms', timeoutMs, '--json', '--report', 'summary'], { timeoutMs: 300_000 });
-    const first = await produce(1, TIMEOUT_MS);
+    const produce = (orderSeed: number, timeoutMs: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Awaited<ReturnType<typeof runOrders>>> => runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic,
+      '--count', '2000', '--seed', String(orderSeed), '--replication-factor', '3', '--timeout-ms', timeoutMs, '--json', '--report', 'summary', ...extra], { timeoutMs: 300_000, env });
+    // librdkafka's eos debug names the broker that gave the producer its id: that broker holds a block of
+    // ids from the controller, and can give the next producer one without the controller quorum.
+    const first = await produce(1, TIMEOUT_MS, ['-X', 'debug=eos'], { LOG_LEVEL: 'debug' });
     assert.equal(first.code, 0, first.stderr);
+    const survivor = [...first.stderr.matchAll(/:\d+\/(\d+): Acquiring ProducerId/g)].pop()?.[1];
+    assert.ok(survivor !== undefined, `no broker named for the producer id: ${first.stderr.slice(-2000)}`);
     const consumer = startOrders(t, [...consumeFlags(n, seed, BROKERS), '--timeout-ms', TIMEOUT_MS]);
     await consumer.waitFor((p) => handled([p]) >= 2_000, 120_000);
 
-    await cluster('kill', '2');
-    await cluster('kill', '3');
+    // Stopped, not killed: each leaves the in-sync replicas as it goes, so the survivor leads with itself
+    // alone and answers NOT_ENOUGH_REPLICAS. (Killed, the quorum is gone before anyone is fenced: the ISR
+    // never shrinks, no broker answers, and produce waits for its delivery timeout: docs/failures.md.)
+    for (const node of ['1', '2', '3'].filter((node) => node !== survivor)) await cluster('stop-node', node);
     const down = await produce(2, '10000');
     assert.equal(down.code, 1, down.stderr);
     const lines = down.stderr.trim().split('\n').filter((line) => line.startsWith('orders: '));
     assert.equal(lines.length, 1, down.stderr);
-    assert.match(lines[0] ?? '', /NOT_ENOUGH_REPLICAS/);
+    assert.match(lines[0] ?? '', /answered NOT_ENOUGH_REPLICAS \(Broker: Not enough in-sync replicas\)/);
     // The timeout, plus the process start and the broker probe.
     assert.ok(down.elapsedMs < 10_000 + 8_000, `failed after ${down.elapsedMs} ms`);
     assert.ok(alive(consumer), `the consumer exited while brokers were down: ${consumer.stderr.slice(-1500)}`);
+    const [summary] = jsonLines(down.stdout);
+    const acknowledged = Number(summary?.acknowledged);
+    const refused = Number(summary?.refused);
+    const unknown = Number(summary?.unknown);
+    assert.equal(acknowledged + refused + unknown, 2000, down.stdout);
+    assert.equal(summary?.failed, refused + unknown);
 
+    await allNodesUp();
+    // What the failed run wrote, read back: at least what it called acknowledged, at most that and the unknown.
+    const afterFailure = await ordersIn(n.topic, await written(n.topic));
+    const next = orderGenerator(2);
+    const secondRun = new Set(Array.from({ length: 2000 }, () => next().orderId));
+    const found = afterFailure.filter((order) => secondRun.has(order.orderId)).length;
+    assert.ok(found >= acknowledged && found <= acknowledged + unknown, `the topic holds ${found} of the failed run's orders; it said ${acknowledged} acknowledged, ${refused} refused, ${unknown} unknown`);
     await allNodesUp();
     const again = await produce(2, TIMEOUT_MS);
     assert.equal(again.code, 0, again.stderr);
@@ -429,7 +508,7 @@ describe('a three-broker cluster losing brokers (real cluster)', { concurrency: 
     const orders = await ordersIn(n.topic, total);
     const expected = expectation(orders, seed);
     await untilStatsCount(n, expected.count, 300_000, [consumer], BROKERS);
-    t.diagnostic(`${lines[0]} (after ${(down.elapsedMs / 1000).toFixed(1)} s); then ${orders.length} orders: ${await assertExact(n, expected, BROKERS)}`);
+    t.diagnostic(`${lines[0]} (after ${(down.elapsedMs / 1000).toFixed(1)} s); the topic then held ${found} of its orders; then ${orders.length} orders: ${await assertExact(n, expected, BROKERS)}`);
     consumer.child.kill('SIGTERM');
     const stopped = await consumer.done;
     assert.equal(stopped.code, 0, stopped.stderr);

@@ -11,7 +11,7 @@ describe('flag validation', () => {
     const options = parseConsumeOptions({}, {});
     assert.deepEqual({ ...options, seed: 0 }, {
       brokers: ['localhost:9092'], timeoutMs: 10_000, json: false, partitions: 3, replicationFactor: -1,
-      topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once',
+      topic: 'orders', dlqTopic: 'orders-dlq', aggregatesTopic: 'orders-aggregates', group: 'orders-consumer', guarantee: 'exactly-once', instanceId: undefined,
       failRate: 0.3, retries: 2, backoffMs: 100, seed: 0, maxInFlight: 5000, exitAtEnd: false, logLevel: 'info', properties: {}, registry: undefined,
       metricsPort: undefined, metricsHost: '127.0.0.1',
     });
@@ -114,5 +114,12 @@ describe('flag validation', () => {
     assert.equal(parseProduceOptions({ input: 'orders.jsonl', seed: '3' }, {}).seedIgnored, true);
     assert.equal(parseProduceOptions({ input: 'orders.jsonl' }, {}).seedIgnored, false);
     assert.equal(parseProduceOptions({ seed: '3' }, {}).seedIgnored, false);
+  });
+});
+
+describe('--instance-id', () => {
+  it('is a Kafka resource name, as it goes into the transactional id', () => {
+    assert.equal(parseConsumeOptions({ instanceId: 'eu-1' }, {}).instanceId, 'eu-1');
+    assert.throws(() => parseConsumeOptions({ instanceId: 'a b' }, {}), /--instance-id must be 1-249 characters from \[a-zA-Z0-9._-\], got "a b"/);
   });
 });

@@ -23,7 +23,7 @@ function partsFor(stop: AbortSignal): ConsumeParts {
   const totals = new PartitionTotals(false);
   totals.assign([0]);
   const events = { processed: () => {}, retrying: () => {}, deadLettered: () => {} };
-  return { options, session, events, totals, tally: new Tally(events), gate: new FlightGate(options.maxInFlight, stop), stop, done: new DoneOffsets(), decoder: bareAvro };
+  return { options, session, events, totals, tally: new Tally(events), gate: new FlightGate(options.maxInFlight, stop), stop, done: new DoneOffsets(), decoder: bareAvro, membership: { protocol: 'classic', instanceId: undefined } };
 }
 
 // The finished run at the front of partition 0, as a commit would take it.
