@@ -110,6 +110,15 @@ export class NativeConsumer {
     else this.client.unassign();
   }
 
+  /** Stops fetching `partitions` of `topic` (they stay assigned) until resume. */
+  pause(topic: string, partitions: number[]): void {
+    this.client.pause(partitions.map((partition) => ({ topic, partition })));
+  }
+
+  resume(topic: string, partitions: number[]): void {
+    this.client.resume(partitions.map((partition) => ({ topic, partition })));
+  }
+
   assignment(topic: string): number[] {
     return this.client.assignments().filter((tp) => tp.topic === topic).map((tp) => tp.partition);
   }

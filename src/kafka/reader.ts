@@ -9,7 +9,10 @@ import type { KafkaSession } from './session.js';
 
 /** What a reader of records does as partitions come and go. */
 export interface RebalanceHooks {
-  /** After an assignment (the whole one, or the added part of an incremental one); awaited before any record of it is read. */
+  /**
+   * After an assignment (the whole one, or the added part of an incremental one). Those partitions are
+   * paused until the promise settles, so no record of theirs is taken before; the others go on meanwhile.
+   */
   assigned?(partitions: number[]): Promise<void>;
   /**
    * Awaited before partitions are handed over: what finished is committed. `lost`: they are gone
@@ -104,16 +107,36 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
     stop.abort();
   };
 
+  // Partitions assigned whose `assigned` hook (their committed offsets) is still under way, by the
+  // assignment that paused them: they are not read until it is done, the others go on meanwhile.
+  const preparing = new Map<number, number>();
+  let assignments = 0;
   const rebalance = async (event: Rebalance): Promise<void> => {
     const partitions = event.partitions.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
-    if (event.kind === 'assign') {
-      for (const partition of partitions) position.assigned(partition);
-      await options.rebalance?.assigned?.(partitions);
-    } else {
+    if (event.kind === 'revoke') {
       await options.rebalance?.revoking?.(partitions, event.lost);
-      for (const partition of partitions) position.revoked(partition);
+      for (const partition of partitions) {
+        position.revoked(partition);
+        preparing.delete(partition);
+      }
+      consumer.finish(event);
+      return;
     }
+    for (const partition of partitions) position.assigned(partition);
     consumer.finish(event);
+    const prepared = options.rebalance?.assigned?.(partitions);
+    if (prepared === undefined || partitions.length === 0) return;
+    const assignment = ++assignments;
+    for (const partition of partitions) preparing.set(partition, assignment);
+    consumer.pause(topic, partitions);
+    void prepared.finally(() => {
+      // Only what this assignment paused and no later rebalance took over.
+      const ready = partitions.filter((partition) => preparing.get(partition) === assignment);
+      for (const partition of ready) preparing.delete(partition);
+      const owned = consumer.assignment(topic);
+      const resume = ready.filter((partition) => owned.includes(partition));
+      if (resume.length > 0) consumer.resume(topic, resume);
+    });
   };
   const rebalances = async (): Promise<void> => {
     for (let event = consumer.takeRebalance(); event !== undefined; event = consumer.takeRebalance()) await rebalance(event);
@@ -134,8 +157,10 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       if (options.done === undefined) position.done(partition, Number(last.offset));
       if (options.commit) await commit(session, consumer, topic, partition, Number(last.offset) + 1);
     }
-    const next = records[handled];
-    // Records not taken are read again, unless the partition went away meanwhile or reading stops.
+    await seekBack(partition, records[handled]);
+  };
+  // Records not taken are read again from `next`, unless the partition went away meanwhile or reading stops.
+  const seekBack = async (partition: number, next: SourceRecord | undefined): Promise<void> => {
     if (next === undefined || stopped.aborted || !consumer.assignment(topic).includes(partition)) return;
     await consumer.seek(topic, partition, Number(next.offset), session.timeoutMs).catch((error: unknown) => fail(error));
     position.rewound(partition, Number(next.offset));
@@ -163,7 +188,9 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       for (const end of batch.ends) if (end.topic === topic) position.end(end.partition, end.offset);
       for (const [partition, records] of byPartition(batch.messages)) {
         if (stopped.aborted) break;
-        await handleBatch(partition, records);
+        // Fetched before its pause took hold: read again once its committed offsets are known.
+        if (preparing.has(partition)) await seekBack(partition, records[0]);
+        else await handleBatch(partition, records);
       }
     }
   } finally {

@@ -91,7 +91,7 @@ export class KafkaSession {
       timeoutMs: this.timeoutMs,
       steps: this.steps,
       log: this.log,
-      makeAdmin: () => this.track(this.kafka.admin()),
+      makeAdmin: () => this.track(onlyOnceConnected(this.kafka.admin())),
       connectNew: (make, what, access, stepOptions) => this.connectNew(make, what, access, stepOptions),
       forget: (client) => this.forget(client),
     });
@@ -289,4 +289,25 @@ export class KafkaSession {
     this.made.push(client);
     return client;
   }
+}
+
+/**
+ * The admin client, disconnected only once it connected, and only once: the binding's cleanup of a
+ * client never connected runs on memory it does not own (a segfault, as with the native clients).
+ */
+function onlyOnceConnected(admin: KafkaJS.Admin): KafkaJS.Admin {
+  let connected = false;
+  const connect = admin.connect.bind(admin);
+  const disconnect = admin.disconnect.bind(admin);
+  return Object.assign(admin, {
+    connect: async () => {
+      await connect();
+      connected = true;
+    },
+    disconnect: async () => {
+      if (!connected) return;
+      connected = false;
+      await disconnect();
+    },
+  });
 }
