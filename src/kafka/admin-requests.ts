@@ -53,8 +53,31 @@ export interface AdminScope {
 /** The admin requests of one command run, on one admin client made on first use (and again after a transient failure). */
 export class AdminRequests {
   private connectedAdmin: Promise<Admin> | undefined;
+  // Requests under way per admin client, and the clients dropped: one is disconnected when its last request
+  // settles, as the binding's disconnect frees what a request still out calls back into (a segfault in stats).
+  private readonly underWay = new Map<Admin, number>();
+  private readonly dropped = new Set<Admin>();
 
   constructor(private readonly scope: AdminScope) {}
+
+  // Runs `request` on `admin`, counted, so a drop meanwhile waits for it before disconnecting.
+  private async counted<T>(admin: Admin, request: () => Promise<T>): Promise<T> {
+    this.underWay.set(admin, (this.underWay.get(admin) ?? 0) + 1);
+    try {
+      return await request();
+    } finally {
+      const left = (this.underWay.get(admin) ?? 1) - 1;
+      this.underWay.set(admin, left);
+      if (left === 0) this.disconnectIfDropped(admin);
+    }
+  }
+
+  private disconnectIfDropped(admin: Admin): void {
+    if (!this.dropped.has(admin) || (this.underWay.get(admin) ?? 0) > 0) return;
+    this.dropped.delete(admin);
+    this.underWay.delete(admin);
+    void admin.disconnect().catch(() => {});
+  }
 
   /** The session's admin client, connected on first use (and again after a transient failure, see adminRequest). */
   private admin(): Promise<Admin> {
@@ -73,7 +96,7 @@ export class AdminRequests {
       const connected = this.admin();
       const admin = await connected;
       try {
-        return await request(admin, Math.max(500, Math.min(ADMIN_ATTEMPT_MS, remainingMs)));
+        return await this.counted(admin, () => request(admin, Math.max(500, Math.min(ADMIN_ATTEMPT_MS, remainingMs))));
       } catch (error) {
         if (transientCause(error) !== undefined) this.dropAdmin(connected, admin);
         throw error;
@@ -85,7 +108,8 @@ export class AdminRequests {
   private dropAdmin(connected: Promise<Admin>, admin: Admin): void {
     if (this.connectedAdmin === connected) this.connectedAdmin = undefined;
     this.scope.forget(admin);
-    void admin.disconnect().catch(() => {});
+    this.dropped.add(admin);
+    this.disconnectIfDropped(admin);
   }
 
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
@@ -125,7 +149,7 @@ export class AdminRequests {
   async groupOffsets(group: string, topic: string): Promise<Map<number, { offset: number; metadata: string | undefined }>> {
     const admin = await this.admin();
     // Stable offsets: an offset commit inside a transaction still open is waited for, not skipped.
-    const found = await this.scope.steps.run(`reading the offsets of group ${group}`, () => admin.fetchOffsets({ groupId: group, topics: [topic], requireStableOffsets: true, timeout: this.scope.timeoutMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
+    const found = await this.scope.steps.run(`reading the offsets of group ${group}`, () => this.counted(admin, () => admin.fetchOffsets({ groupId: group, topics: [topic], requireStableOffsets: true, timeout: this.scope.timeoutMs })), { operation: 'DESCRIBE', resource: `group ${group}` });
     return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, { offset: committedOffset(p.offset), metadata: p.metadata ?? undefined }] as const)));
   }
 
