@@ -7,7 +7,7 @@ import { decodeCommitMetadata, type CommitState } from '../processing/commit-met
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch, type PlannedCommit } from './dispatch.js';
 import { dispatchNeeds, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
-import { offsetCommits, warnOnceTooBig } from './offset-commits.js';
+import { offsetCommits, warnOnceTooBig, type OffsetCommit } from './offset-commits.js';
 import { deadLetterOf } from './process-order.js';
 
 // Commits follow each other as soon as something finished; this tick only catches what a failed commit left.
@@ -82,12 +82,39 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   };
   const tooBig = warnOnceTooBig((line) => session.logger.warn(line), options.topic);
 
+  // The outcome of these counts, and their events are told, once their transaction committed.
+  const committed = (commits: OffsetCommit<Outcome>[]): void => {
+    for (const commit of commits) {
+      let aggregate = totals.aggregateOf(commit.lease) ?? EMPTY_AGGREGATE;
+      dispatch.committed(commit);
+      parts.done.report(commit.partition, commit.plan.next - 1);
+      for (const { result: { record, result } } of commit.plan.fresh) {
+        if (result.kind === 'processed') aggregate = addOrder(aggregate, result.order.price);
+        totals.set(commit.lease, aggregate);
+        tally.record(record, result, totals.total());
+      }
+    }
+  };
+
+  // A transaction that failed may still have committed (a commit under way when its broker went away, a
+  // producer left behind): its offsets and their metadata tell, read as stable offsets.
+  let uncertain: OffsetCommit<Outcome>[] | undefined;
+  const landed = async (commits: OffsetCommit<Outcome>[]): Promise<boolean> => {
+    const found = await consumer.committed(options.topic, commits.map(({ partition }) => partition), session.timeoutMs);
+    return commits.every(({ partition, plan, metadata }) => found.some((entry) => entry.partition === partition && entry.offset === plan.next && entry.metadata === metadata));
+  };
+
   /**
    * One transaction for what finished in every partition (or in `partitions`): their dead letters and
    * the offsets, each with its partition's aggregate and what is done above it. Only once it commits
    * are the outcomes counted and shown.
    */
   const commitFinished = async (partitions?: number[]): Promise<boolean> => {
+    if (uncertain !== undefined) {
+      // Not sent again if it landed: its dead letters would be written twice.
+      if (await landed(uncertain)) committed(uncertain);
+      uncertain = undefined;
+    }
     const commits = offsetCommits(dispatch, partitions, stateOf, tooBig);
     if (commits.length === 0) return false;
     try {
@@ -101,6 +128,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
         }
       });
     } catch (error) {
+      uncertain = commits;
       // A refused principal stays refused: stop with the reason instead of aborting for ever.
       const refused = authorizationFailure(error, (code) => (code === TRANSACTIONAL_ID_AUTHORIZATION_FAILED
         ? { operation: 'WRITE', resource: `transactional id ${transactions.transactionalId}` }
@@ -109,16 +137,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
       if (refused !== undefined) session.fail(refused);
       throw error;
     }
-    for (const commit of commits) {
-      let aggregate = totals.aggregateOf(commit.lease) ?? EMPTY_AGGREGATE;
-      dispatch.committed(commit);
-      parts.done.report(commit.partition, commit.plan.next - 1);
-      for (const { result: { record, result } } of commit.plan.fresh) {
-        if (result.kind === 'processed') aggregate = addOrder(aggregate, result.order.price);
-        totals.set(commit.lease, aggregate);
-        tally.record(record, result, totals.total());
-      }
-    }
+    committed(commits);
     return true;
   };
   const mode = inFlight(parts, dispatch, { commit: commitFinished, everyMs: COMMIT_EVERY_MS, eager: true }, {
