@@ -15,18 +15,6 @@ export function snapshotKey(group: string, topic: string, partition: number): st
   return JSON.stringify([group, topic, partition]);
 }
 
-export function encodeSnapshot(snapshot: PartitionSnapshot, now = new Date()): Buffer {
-  return Buffer.from(JSON.stringify({
-    group: snapshot.group,
-    topic: snapshot.topic,
-    partition: snapshot.partition,
-    total_cents: snapshot.aggregate.totalCents,
-    count: snapshot.aggregate.count,
-    offset: snapshot.offset,
-    updated_at: now.toISOString(),
-  }));
-}
-
 /** Parses a snapshot record's value; undefined for anything that is not one (it is skipped, not trusted). */
 export function decodeSnapshot(value: Buffer | null): PartitionSnapshot | undefined {
   if (value === null) return undefined;

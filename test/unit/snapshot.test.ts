@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideRestore, decodeSnapshot, encodeSnapshot, snapshotKey, type PartitionSnapshot } from '../../src/processing/snapshot.js';
+import { decideRestore, decodeSnapshot, snapshotKey, type PartitionSnapshot } from '../../src/processing/snapshot.js';
 
 const snapshot: PartitionSnapshot = { group: 'g/1', topic: 'orders', partition: 2, aggregate: { totalCents: 123_456, count: 7 }, offset: 41 };
 
 describe('aggregate snapshots', () => {
-  it('round-trip through their JSON value', () => {
-    const value = encodeSnapshot(snapshot, new Date('2026-01-01T00:00:00Z'));
-    assert.deepEqual(decodeSnapshot(value), snapshot);
-    assert.deepEqual(JSON.parse(value.toString()), {
+  it('are read from the JSON value orders 0.1 wrote', () => {
+    const value = Buffer.from(JSON.stringify({
       group: 'g/1', topic: 'orders', partition: 2, total_cents: 123_456, count: 7, offset: 41, updated_at: '2026-01-01T00:00:00.000Z',
-    });
+    }));
+    assert.deepEqual(decodeSnapshot(value), snapshot);
   });
 
   it('have one key per group, topic and partition, whatever characters the names hold', () => {
