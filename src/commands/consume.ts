@@ -4,7 +4,7 @@ import { exactlyOnce } from '../consume/exactly-once.js';
 import type { ConsumeParts } from '../consume/mode.js';
 import { Tally, type ConsumeEvents, type ConsumeSummary } from '../consume/tally.js';
 import { ConsumeWatch } from '../consume/watch.js';
-import { readTopic } from '../kafka/reader.js';
+import { readTopic } from '../kafka/consumer/reader.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { FlightGate } from '../processing/flight.js';
 import { PartitionTotals } from '../processing/partition-totals.js';

@@ -1,7 +1,7 @@
 import type { DlqReplayOptions } from '../config/flags.js';
 import { DeliveryError, messageOf } from '../errors.js';
 import { authorizationFailure } from '../kafka/failures.js';
-import { readTopic, type BatchHandler } from '../kafka/reader.js';
+import { readTopic, type BatchHandler } from '../kafka/consumer/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
 import type { OrdersMetrics } from '../metrics/metrics.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Order, OrderDecoder } from '../avro/codec.js';
 import type { DlqTailOptions } from '../config/flags.js';
 import { UndecodableError } from '../errors.js';
-import { oneByOne, readTopic } from '../kafka/reader.js';
+import { oneByOne, readTopic } from '../kafka/consumer/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { readDeadLetter, type DeadLetterInfo } from '../processing/dlq.js';

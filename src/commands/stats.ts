@@ -1,8 +1,8 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { StatsOptions } from '../config/flags.js';
 import { MissingGroupError } from '../errors.js';
-import { restoreAggregates } from '../kafka/aggregate-store.js';
-import type { GroupDescription } from '../kafka/admin-requests.js';
+import { restoreAggregates } from '../kafka/consumer/aggregate-store.js';
+import type { GroupDescription } from '../kafka/admin/admin-requests.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { sumAggregates, type Aggregate } from '../processing/aggregate.js';
 import { decodeCommitMetadata } from '../processing/commit-metadata.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { restoreAggregates } from '../kafka/aggregate-store.js';
+import { restoreAggregates } from '../kafka/consumer/aggregate-store.js';
 import { GROUP_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, authorizationFailure } from '../kafka/failures.js';
-import { Transactions } from '../kafka/transactions.js';
+import { Transactions } from '../kafka/producer/transactions.js';
 import { EMPTY_AGGREGATE, addOrder, type Aggregate } from '../processing/aggregate.js';
 import { decodeCommitMetadata, type CommitState } from '../processing/commit-metadata.js';
 import type { Outcome } from '../processing/process-record.js';

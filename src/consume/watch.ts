@@ -1,4 +1,4 @@
-import { DoneOffsets, type RebalanceHooks } from '../kafka/reader.js';
+import { DoneOffsets, type RebalanceHooks } from '../kafka/consumer/reader.js';
 import { parseStatistics, type ClientStatistics } from '../kafka/statistics.js';
 import type { FlightGate } from '../processing/flight.js';
 import type { PartitionTotals } from '../processing/partition-totals.js';

@@ -7,7 +7,7 @@ import { Dispatch, type PlannedCommit } from '../../src/consume/dispatch.js';
 import { dispatchNeeds, type ConsumeParts } from '../../src/consume/mode.js';
 import { Tally } from '../../src/consume/tally.js';
 import { InternalError } from '../../src/errors.js';
-import { DoneOffsets } from '../../src/kafka/reader.js';
+import { DoneOffsets } from '../../src/kafka/consumer/reader.js';
 import type { SourceRecord } from '../../src/kafka/record.js';
 import type { KafkaSession } from '../../src/kafka/session.js';
 import { FlightGate } from '../../src/processing/flight.js';

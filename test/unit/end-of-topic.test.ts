@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EndOfTopic } from '../../src/kafka/end-of-topic.js';
+import { EndOfTopic } from '../../src/kafka/consumer/end-of-topic.js';
 
 describe('end of topic', () => {
   it('is not reached with no partitions, unassigned ones or unknown positions', () => {

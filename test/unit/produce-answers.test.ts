@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProduceAnswers, describeAnswer, parseAnswer } from '../../src/kafka/produce-answers.js';
+import { ProduceAnswers, describeAnswer, parseAnswer } from '../../src/kafka/producer/produce-answers.js';
 
 // Lines as librdkafka 2.15 logs them with debug=msg (seen on the three-node cluster).
 const line = (partition: number, outcome: string, broker = '127.0.0.1:17092/1'): string =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { statistics } from '../../src/kafka/native-producer.js';
+import { statistics } from '../../src/kafka/producer/native-producer.js';
 
 describe("reading librdkafka's producer statistics", () => {
   it('takes the messages held and the producer id state', () => {

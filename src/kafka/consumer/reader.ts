@@ -1,11 +1,11 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
-import { BrokerError, messageOf } from '../errors.js';
-import type { NativeConsumer, Rebalance } from './consumer.js';
+import { BrokerError, messageOf } from '../../errors.js';
+import type { NativeConsumer, Rebalance } from './native-consumer.js';
 import { EndOfTopic } from './end-of-topic.js';
-import { GROUP_AUTHORIZATION_FAILED, authorizationFailure } from './failures.js';
-import type { Headers, SourceRecord } from './record.js';
-import type { KafkaSession } from './session.js';
+import { GROUP_AUTHORIZATION_FAILED, authorizationFailure } from '../failures.js';
+import type { Headers, SourceRecord } from '../record.js';
+import type { KafkaSession } from '../session.js';
 
 /** What a reader of records does as partitions come and go. */
 export interface RebalanceHooks {

@@ -1,10 +1,10 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { MissingTopicError } from '../errors.js';
-import type { Access } from './failures.js';
-import type { LibraryLog } from './library-log.js';
-import type { StepOptions, StepRunner } from './step.js';
-import { transientCause } from './transient.js';
+import { MissingTopicError } from '../../errors.js';
+import type { Access } from '../failures.js';
+import type { LibraryLog } from '../library-log.js';
+import type { StepOptions, StepRunner } from '../step.js';
+import { transientCause } from '../transient.js';
 
 const { IsolationLevel } = kafkaJavascript.KafkaJS;
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AggregatesGapError, BrokerError } from '../errors.js';
-import { EMPTY_AGGREGATE, type Aggregate } from '../processing/aggregate.js';
-import { decideRestore, decodeSnapshot, snapshotKey, type PartitionSnapshot, type RestoreDecision } from '../processing/snapshot.js';
+import { AggregatesGapError, BrokerError } from '../../errors.js';
+import { EMPTY_AGGREGATE, type Aggregate } from '../../processing/aggregate.js';
+import { decideRestore, decodeSnapshot, snapshotKey, type PartitionSnapshot, type RestoreDecision } from '../../processing/snapshot.js';
 import { oneByOne, readTopic } from './reader.js';
-import type { KafkaSession } from './session.js';
+import type { KafkaSession } from '../session.js';
 
 // How long a snapshot older than its committed offset is read again: the newer one sits behind a transaction
 // still open (a consumer killed mid-transaction), which Kafka aborts after its timeout (about 11 s by default).

@@ -1,6 +1,6 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import { finalizedFeatures } from './broker-features.js';
-import type { Properties } from './properties.js';
+import type { Properties } from '../properties.js';
 
 /**
  * KIP-848's `consumer` protocol (the broker assigns, each member heartbeats on its own, a member's

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
-import type { Properties } from './properties.js';
+import type { Properties } from '../properties.js';
 
 /**
  * The cluster's finalized feature levels (KIP-584) as a broker states them in its ApiVersions answer (v3

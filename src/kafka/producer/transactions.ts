@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
-import { BrokerError, messageOf } from '../errors.js';
-import type { KafkaSession } from './session.js';
+import { BrokerError, messageOf } from '../../errors.js';
+import type { KafkaSession } from '../session.js';
 import type { TransactionalProducer } from './transactional-producer.js';
-import { transientCause } from './transient.js';
+import { transientCause } from '../transient.js';
 
 const COMMIT_TRIES = 5;
 

@@ -1,6 +1,6 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { ConsumerGlobalConfig, EofEvent, KafkaConsumer, LibrdKafkaError, Message, TopicPartitionOffsetAndMetadata } from '@confluentinc/kafka-javascript';
-import type { LibraryListener } from './native-producer.js';
+import type { LibraryListener } from '../producer/native-producer.js';
 
 const { ERR__ASSIGN_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
 

@@ -1,8 +1,8 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError, MessageHeader, ProducerGlobalConfig, TopicPartitionOffsetAndMetadata } from '@confluentinc/kafka-javascript';
-import type { NativeConsumer } from './consumer.js';
+import type { NativeConsumer } from '../consumer/native-consumer.js';
 import type { LibraryListener } from './native-producer.js';
-import type { Headers } from './record.js';
+import type { Headers } from '../record.js';
 
 // Logs and errors reach JavaScript only when polled.
 const POLL_INTERVAL_MS = 100;
