@@ -51,11 +51,15 @@ export function orderingKey(record: SourceRecord): string {
 // more: a backlog read faster than commits go through held 1,576 MB consuming 1,000,000 orders.
 const HOLD_AT_LEAST = 20_000;
 
+// What a record that found every --max-in-flight slot taken starts after: nothing but its slot.
+const SLOT_AWAITED: Promise<boolean> = Promise.resolve(true);
+
 /**
  * Starts every record read on its own clock: a retry's backoff holds up only the later records of its
- * key, never the partition. At most --max-in-flight records are processed at once, and a bounded
- * number held until committed; a partition whose next record finds no room waits. What finished is
- * kept per partition, in offset order, for the commit.
+ * key, never the partition. At most --max-in-flight records are processed at once (the others wait for
+ * a slot, held), and a bounded number held until committed; `accept` never waits: what finds no room is
+ * left to the reader, which pauses its partition and keeps polling. What finished is kept per
+ * partition, in offset order, for the commit.
  */
 export class Dispatch<T> {
   private readonly partitions = new Map<number, PartitionState<T>>();
@@ -67,11 +71,12 @@ export class Dispatch<T> {
   private readonly closed = new Map<number, number>();
   // Per partition, for the assignment of that lease generation: the offsets its last commit named as done above it.
   private readonly skips = new Map<number, { generation: number; offsets: Set<number> }>();
-  private roomFreed: { promise: Promise<void>; resolve: () => void } | undefined;
+  // The hold was found full, and no record left it since.
+  private full = false;
 
   /** Called when a record finished; exactly-once commits soon after. */
   onFinished: () => void = () => {};
-  /** Called when reading waits for a commit to make room, and again whenever a commit could now make some. */
+  /** Called when the hold is found full, and again whenever a commit could now make room. */
   onFull: () => void = () => {};
 
   /**
@@ -84,17 +89,30 @@ export class Dispatch<T> {
     private readonly finish: (record: SourceRecord, outcome: Outcome, lease: Lease) => T | undefined | Promise<T | undefined>,
   ) {
     this.holdAtMost = Math.max(HOLD_AT_LEAST, 2 * needs.maxInFlight);
-    // Ctrl-C while reading waits for room: the wait ends, so the consumer can leave.
-    needs.stop.addEventListener('abort', () => this.freed(), { once: true });
   }
 
-  /** Starts `records` (one partition's, in offset order); returns how many were taken in. */
-  async accept(records: SourceRecord[]): Promise<number> {
+  /**
+   * Starts `records` (one partition's, in offset order) as far as the hold has room, without waiting;
+   * returns how many were taken in (from the first). The reader offers the rest again later.
+   */
+  accept(records: SourceRecord[]): Promise<number> {
+    return Promise.resolve(this.take(records));
+  }
+
+  /** True while the hold has room for another record. */
+  hasRoom(): boolean {
+    return this.held < this.holdAtMost;
+  }
+
+  private take(records: SourceRecord[]): number {
     let accepted = 0;
     for (const record of records) {
-      while (this.held >= this.holdAtMost && !this.needs.stop.aborted) {
-        this.onFull();
-        await this.room();
+      if (!this.hasRoom()) {
+        if (!this.full) {
+          this.full = true;
+          this.onFull();
+        }
+        break;
       }
       const state = this.stateOf(record.partition);
       if (state === undefined || this.needs.stop.aborted) break;
@@ -110,9 +128,8 @@ export class Dispatch<T> {
       // No key is running in this partition (the common case): no key to make, nothing to wait for.
       const key = state.chains.size === 0 ? undefined : orderingKey(record);
       const after = key === undefined ? undefined : state.chains.get(key);
-      // A slot of --max-in-flight is taken when the record starts: records waiting for their key hold none.
-      if (after === undefined && !this.needs.gate.tryAcquire()) await this.needs.gate.acquire();
-      this.begin(state, record, key, after);
+      // A slot of --max-in-flight is taken when the record starts: records waiting for their key or a slot hold none.
+      this.begin(state, record, key, after ?? (this.needs.gate.tryAcquire() ? undefined : SLOT_AWAITED));
     }
     return accepted;
   }
@@ -146,12 +163,19 @@ export class Dispatch<T> {
     this.release(before - state.flight.pending());
   }
 
-  /** What the last commit before this assignment named as done above its offset: those records are passed, not run again. */
+  /**
+   * What the last commit before this assignment named as done above its offset: those records are
+   * passed, not run again, and named by every commit until read. Refused unless `lease` is the
+   * partition's current one: an older restore must not overwrite a newer assignment's.
+   */
   skip(lease: Lease, offsets: number[]): void {
-    if (offsets.length === 0) return;
+    if (offsets.length === 0 || this.needs.lease(lease.partition)?.generation !== lease.generation) return;
     this.skips.set(lease.partition, { generation: lease.generation, offsets: new Set(offsets) });
     const state = this.partitions.get(lease.partition);
-    if (state !== undefined && state.lease.generation === lease.generation) state.skip = new Set(offsets);
+    if (state !== undefined && state.lease.generation === lease.generation) {
+      state.skip = new Set(offsets);
+      state.flight.restored(offsets);
+    }
   }
 
   /** A revoke of `partitions` began: from now on no record of theirs is taken in under today's lease. */
@@ -186,29 +210,16 @@ export class Dispatch<T> {
     if (state !== undefined) this.release(state.flight.pending());
     const skip = this.skips.get(partition);
     this.skips.delete(partition);
-    const fresh: PartitionState<T> = { lease, flight: new PartitionFlight<Finished<T>>(), chains: new Map(), skip: skip?.generation === lease.generation ? skip.offsets : undefined };
+    const restored = skip?.generation === lease.generation ? skip.offsets : undefined;
+    const fresh: PartitionState<T> = { lease, flight: new PartitionFlight<Finished<T>>(), chains: new Map(), skip: restored };
+    if (restored !== undefined) fresh.flight.restored([...restored]);
     this.partitions.set(partition, fresh);
     return fresh;
   }
 
   private release(records: number): void {
     this.held -= records;
-    if (records > 0) this.freed();
-  }
-
-  private room(): Promise<void> {
-    if (this.roomFreed === undefined) {
-      let resolve = (): void => {};
-      const promise = new Promise<void>((done) => { resolve = done; });
-      this.roomFreed = { promise, resolve };
-    }
-    return this.roomFreed.promise;
-  }
-
-  private freed(): void {
-    const waiting = this.roomFreed;
-    this.roomFreed = undefined;
-    waiting?.resolve();
+    if (this.hasRoom()) this.full = false;
   }
 
   // Runs the record now (its slot taken), or after the running record of its key; a record still running joins the chains.
@@ -271,8 +282,8 @@ export class Dispatch<T> {
   private done(state: PartitionState<T>, record: SourceRecord, result: T | undefined): boolean {
     if (result === undefined) return false;
     const frontGrew = state.flight.finish(Number(record.offset), { record, result });
-    // Reading waits for room and a commit can now make some: ask now, not at the next tick (1 s at least once).
-    if (frontGrew && this.roomFreed !== undefined) this.onFull();
+    // The hold is full and a commit can now make room: ask now, not at the next tick (1 s at least once).
+    if (frontGrew && this.full) this.onFull();
     this.onFinished();
     return true;
   }

@@ -5,8 +5,9 @@ export interface FlightStatus {
 }
 
 /**
- * Admits at most `capacity` records into processing at once, across partitions; a partition whose
- * next record finds no slot waits (it is paused). Counts what is in flight and what is backing off.
+ * Admits at most `capacity` records into processing at once, across partitions; a record that finds no
+ * slot waits for one, first come first served (reading goes on meanwhile, up to the hold). Counts what
+ * is in flight and what is backing off.
  */
 export class FlightGate {
   private inFlight = 0;
@@ -25,7 +26,7 @@ export class FlightGate {
     if (stop?.aborted === true) this.stopped = true;
   }
 
-  /** Takes a slot if one is free, without waiting; the caller must then `release()` it. */
+  /** Takes a slot if one is free and nobody waits for one, without waiting; the caller must then `release()` it. */
   tryAcquire(): boolean {
     if (this.inFlight >= this.capacity) return false;
     this.inFlight++;
@@ -34,13 +35,15 @@ export class FlightGate {
 
   /** Resolves once a slot is free; the caller must `release()` it. */
   async acquire(): Promise<void> {
-    while (this.inFlight >= this.capacity) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.inFlight++;
+    if (this.tryAcquire()) return;
+    // The slot is handed over by release(): a record read later cannot take it first.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
   release(): void {
-    this.inFlight--;
-    this.waiting.shift()?.();
+    const next = this.waiting.shift();
+    if (next === undefined) this.inFlight--;
+    else next();
   }
 
   /** Waits out a retry's backoff, counted in the status; rejects at once when the stop comes. */
@@ -106,6 +109,16 @@ export class PartitionFlight<T> {
   private open = 0;
   // Offset after the last record taken (committed); -1 before any: what add() checks a re-read against.
   private committed = -1;
+  // Offsets the last commit before this assignment named as done above its offset, ascending, and how
+  // many of them were read (or passed) already: the rest are named in every commit until read.
+  private restoredDone: number[] = [];
+  private restoredRead = 0;
+
+  /** What the last commit before this assignment named as done above its offset: named again by every commit until read. */
+  restored(offsets: number[]): void {
+    this.restoredDone = [...offsets].sort((a, b) => a - b);
+    this.restoredRead = 0;
+  }
 
   /** A record was read; false (and nothing added) unless its offset is above every one added before. */
   add(offset: number): boolean {
@@ -123,6 +136,8 @@ export class PartitionFlight<T> {
     const last = this.records[this.records.length - 1];
     if ((last?.offset ?? this.committed - 1) >= entry.offset) return false;
     this.records.push(entry);
+    // Read now, or gone (compaction): either way no longer to be named as unread.
+    while ((this.restoredDone[this.restoredRead] ?? Infinity) <= entry.offset) this.restoredRead++;
     return true;
   }
 
@@ -160,9 +175,10 @@ export class PartitionFlight<T> {
   }
 
   /**
-   * What a commit would take now, undefined when nothing finished since the last: the finished run at the
-   * front and, with `above`, the finished records past the first one still in flight. Records committed
-   * above the front before are named in `doneAbove` either way, so that a restart never runs them again.
+   * What a commit would take now, undefined when nothing finished since the last and nothing can be
+   * passed: the finished run at the front (records a commit before took count) and, with `above`, the
+   * finished records past the first one still in flight. Records committed above the front before, and
+   * restored ones not read yet, are named in `doneAbove` either way, so that a restart never runs them again.
    */
   plan(above: boolean): CommitPlan<T> | undefined {
     const fresh: { offset: number; result: T }[] = [];
@@ -183,8 +199,15 @@ export class PartitionFlight<T> {
     }
     const first = this.records[this.open];
     const last = this.records[this.records.length - 1];
-    if (fresh.length === 0 || last === undefined) return undefined;
-    return { fresh, front: this.open - this.head, next: first?.offset ?? last.offset + 1, doneAbove };
+    const front = this.open - this.head;
+    // A front of records passed only (a commit before took them) is committed too: else the offset, and the end, never move.
+    if ((fresh.length === 0 && front === 0) || last === undefined) return undefined;
+    let next = first?.offset ?? last.offset + 1;
+    let unread = this.restoredRead;
+    // Everything read is done: restored offsets right after it are done as well, and the offset passes them.
+    if (first === undefined) for (; this.restoredDone[unread] === next; unread++) next++;
+    for (; unread < this.restoredDone.length; unread++) doneAbove.push(this.restoredDone[unread] as number);
+    return { fresh, front, next, doneAbove };
   }
 
   /** After its commit went through: the front leaves, and the records above it that it took count as committed. */

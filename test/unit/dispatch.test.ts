@@ -36,7 +36,7 @@ function records(count: number, keyOf = (offset: number): string => `k${offset}`
   return Array.from({ length: count }, (_, offset) => ({ topic: 'orders', partition: 0, offset: String(offset), timestamp: '0', key: Buffer.from(keyOf(offset)), value, headers: {} }));
 }
 
-// Reads `count` records in the background: how many were taken in once the reader returns, and how often it asked for a commit.
+// Offers `count` records once: how many were taken in at once, and how often a commit was asked for.
 function reading(dispatch: Dispatch<Outcome>, count: number): { accepted: number | undefined; full: number } {
   const seen: { accepted: number | undefined; full: number } = { accepted: undefined, full: 0 };
   dispatch.onFull = () => { seen.full++; };
@@ -44,24 +44,33 @@ function reading(dispatch: Dispatch<Outcome>, count: number): { accepted: number
   return seen;
 }
 
+// Records `from`.. of partition 0, as a reader offers again what was not taken.
+function rest(from: number, count: number): SourceRecord[] {
+  return records(from + count).slice(from);
+}
+
 describe('dispatching records', () => {
-  it('holds at most 20,000 records read and not committed: reading waits for a commit, then goes on', async () => {
+  it('holds at most 20,000 records read and not committed: accept takes what fits at once, never waits, and takes the rest after a commit', async () => {
     const parts = partsFor(new AbortController().signal);
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
     const read = reading(dispatch, 20_005);
     await tick();
-    assert.equal(read.accepted, undefined, 'the reader waits');
-    assert.ok(read.full > 0, 'and asks for a commit');
+    assert.equal(read.accepted, 20_000, 'accept returns at once with what fits: the reader keeps polling');
+    assert.equal(read.full, 1, 'and a commit is asked for');
+    assert.equal(dispatch.hasRoom(), false);
+    assert.equal(await dispatch.accept(rest(20_000, 5)), 0, 'offered again while full: nothing taken, no wait');
+    assert.equal(read.full, 1, 'asked once, not at every offer');
     const finished = frontOf(dispatch);
     assert.equal(finished?.plan.fresh.length, 20_000);
     assert.ok(finished);
     dispatch.committed(finished);
-    await tick();
-    assert.equal(read.accepted, 20_005);
+    assert.equal(dispatch.hasRoom(), true);
+    assert.equal(await dispatch.accept(rest(20_000, 5)), 5);
+    await dispatch.idle();
     assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ result: { record } }) => record.offset), ['20000', '20001', '20002', '20003', '20004']);
   });
 
-  it('asks again for a commit when the record that blocked the front finishes while reading waits', async () => {
+  it('asks again for a commit when the record that blocked the front finishes while the hold is full', async () => {
     const parts = partsFor(new AbortController().signal);
     let finishFirst = (): void => {};
     const first = new Promise<Outcome | undefined>((resolve) => { finishFirst = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
@@ -69,7 +78,7 @@ describe('dispatching records', () => {
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => (record.offset === '0' ? first : outcome));
     const read = reading(dispatch, 20_001);
     await tick();
-    assert.equal(read.accepted, undefined, 'the reader waits for room');
+    assert.equal(read.accepted, 20_000, 'the reader is not held');
     assert.equal(read.full, 1);
     assert.equal(frontOf(dispatch), undefined, 'a commit could make no room yet');
     finishFirst();
@@ -79,43 +88,66 @@ describe('dispatching records', () => {
     assert.equal(finished?.plan.fresh.length, 20_000);
     assert.ok(finished);
     dispatch.committed(finished);
-    await tick();
-    assert.equal(read.accepted, 20_001);
+    assert.equal(await dispatch.accept(rest(20_000, 1)), 1);
   });
 
-  it('lets a reader waiting for room go at Ctrl-C, taking nothing more', async () => {
+  it('takes nothing at Ctrl-C', async () => {
     const stop = new AbortController();
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(partsFor(stop.signal)), (_record, outcome) => outcome);
-    const accepting = dispatch.accept(records(20_001));
-    await tick();
     stop.abort();
-    assert.equal(await accepting, 20_000);
+    assert.equal(await dispatch.accept(records(5)), 0);
   });
 
   it('frees the room of revoked partitions', async () => {
     const parts = partsFor(new AbortController().signal);
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
-    const accepting = dispatch.accept(records(20_001));
-    await tick();
+    assert.equal(await dispatch.accept(records(20_001)), 20_000);
+    assert.equal(dispatch.hasRoom(), false);
     parts.totals.revoke([0]);
     dispatch.forget([0]);
-    // The partition is gone: its last record is not taken in, and the reader is not stuck.
-    assert.equal(await accepting, 20_000);
+    assert.equal(dispatch.hasRoom(), true, 'the partition is gone, and its room with it');
+    assert.equal(await dispatch.accept(rest(20_000, 1)), 0, 'its last record is not taken in');
   });
 
   it('takes nothing more of a partition once its revoke began, even when a commit then frees room (issue 18, defect 2)', async () => {
     const parts = partsFor(new AbortController().signal);
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
-    const accepting = dispatch.accept(records(20_001));
-    await tick();
+    assert.equal(await dispatch.accept(records(20_001)), 20_000);
     // The revoke starts; its commit frees room while the partition still has its lease.
     dispatch.close([0]);
     const finished = frontOf(dispatch);
     assert.equal(finished?.plan.fresh.length, 20_000);
     assert.ok(finished);
     dispatch.committed(finished);
-    assert.equal(await accepting, 20_000, 'the waiting record of the closing partition is not taken in');
+    assert.equal(await dispatch.accept(rest(20_000, 1)), 0, 'the waiting record of the closing partition is not taken in');
     assert.equal(frontOf(dispatch), undefined, 'and no state was made again from the old lease');
+  });
+
+  it('takes in records beyond --max-in-flight without waiting: they wait for a slot, first come first served (issue 25, point 1)', async () => {
+    const parts = partsFor(new AbortController().signal);
+    const release: (() => void)[] = [];
+    const started: string[] = [];
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => {
+      started.push(record.offset);
+      return new Promise<Outcome>((resolve) => release.push(() => resolve(outcome)));
+    });
+    // --max-in-flight is 10, every record of its own key.
+    assert.equal(await dispatch.accept(records(25)), 25, 'all taken in at once');
+    await tick();
+    assert.equal(started.length, 10, 'ten run');
+    assert.deepEqual(parts.gate.status(), { inFlight: 10, backingOff: 0 });
+    release.shift()?.();
+    await tick();
+    await tick();
+    assert.deepEqual(started.slice(10), ['10'], 'the slot goes to the oldest record waiting');
+    while (release.length > 0) {
+      release.shift()?.();
+      await tick();
+      await tick();
+    }
+    await dispatch.idle();
+    assert.deepEqual(started, records(25).map(({ offset }) => offset));
+    assert.equal(frontOf(dispatch)?.plan.next, 25);
   });
 
   it('lets records of other keys run while one hot key waits: records queued behind their key hold no slot (issue 18, defect 7)', async () => {
@@ -166,4 +198,83 @@ describe('dispatching records', () => {
     assert.deepEqual(front?.plan.fresh.map(({ offset }) => offset), [0, 2, 4]);
     assert.equal(front?.plan.next, 5);
   });
+
+  it('names the restored finished offsets not read yet in every commit until they are read (issue 25, point 2)', async () => {
+    const parts = partsFor(new AbortController().signal);
+    let finishFirst = (): void => {};
+    const first = new Promise<Outcome | undefined>((resolve) => { finishFirst = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
+    // Offset 0 backs off for long; the last commit before this assignment named 1, 2, 5 and 6 as done.
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => (record.offset === '0' ? first : outcome));
+    const lease = parts.totals.lease(0);
+    assert.ok(lease);
+    dispatch.skip(lease, [1, 2, 5, 6]);
+    // The skip set spans two batches: the first is 0-3, and 3 finishes.
+    assert.equal(await dispatch.accept(records(4)), 4);
+    await tick();
+    const between = dispatch.plans([0], true)[0];
+    assert.equal(between?.plan.next, 0);
+    assert.deepEqual(between?.plan.doneAbove, [1, 2, 3, 5, 6], 'the skipped offsets not read yet are still named: a restart must not run them again');
+    assert.ok(between);
+    dispatch.committed(between);
+    finishFirst();
+    await tick();
+    // Everything read is done, and the next offset is a restored one: the commit passes it rather than lose it.
+    const front = frontOf(dispatch);
+    assert.ok(front);
+    assert.deepEqual(doneBy(front), [0, 1, 2, 3, 5, 6], 'done, as the commit says: below its offset or named above it');
+    dispatch.committed(front);
+    assert.equal(await dispatch.accept(rest(4, 4)), 4);
+    await dispatch.idle();
+    const last = frontOf(dispatch);
+    assert.deepEqual(last?.plan.fresh.map(({ offset }) => offset), [4, 7]);
+    assert.equal(last?.plan.next, 8);
+    assert.deepEqual(last?.plan.doneAbove, []);
+  });
+
+  it('commits a front of records passed only, so the offset and the end move (issue 25, point 3)', async () => {
+    const parts = partsFor(new AbortController().signal);
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
+    const lease = parts.totals.lease(0);
+    assert.ok(lease);
+    dispatch.skip(lease, [1, 2, 3]);
+    assert.equal(await dispatch.accept(records(1)), 1);
+    const first = frontOf(dispatch);
+    assert.ok(first);
+    assert.equal(first.plan.next, 4, 'the restored offsets right after it are passed');
+    dispatch.committed(first);
+    // The next batch holds only records the last commit named as done.
+    assert.equal(await dispatch.accept(rest(1, 3)), 3);
+    assert.equal(dispatch.allCommitted(), false, 'they leave the hold only by a commit');
+    const passed = frontOf(dispatch);
+    assert.ok(passed, 'a front of passed records is a commit to make');
+    assert.deepEqual(passed.plan.fresh, []);
+    assert.equal(passed.plan.next, 4);
+    dispatch.committed(passed);
+    assert.equal(dispatch.allCommitted(), true);
+  });
+
+  it('refuses a restore under a lease that is no longer the partition\'s (issue 25, point 4)', async () => {
+    const parts = partsFor(new AbortController().signal);
+    const ran: string[] = [];
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => {
+      ran.push(record.offset);
+      return outcome;
+    });
+    const old = parts.totals.lease(0);
+    assert.ok(old);
+    parts.totals.revoke([0]);
+    parts.totals.assign([0]);
+    const current = parts.totals.lease(0);
+    assert.ok(current);
+    dispatch.skip(current, [2]);
+    dispatch.skip(old, [1]);
+    await dispatch.accept(records(3));
+    await dispatch.idle();
+    assert.deepEqual(ran, ['0', '1'], 'the newer assignment\'s skip set stands');
+  });
 });
+
+// The offsets a commit says are done: those below its offset, and those it names above it.
+function doneBy({ plan }: PlannedCommit<Outcome>): number[] {
+  return [...Array.from({ length: plan.next }, (_, offset) => offset), ...plan.doneAbove];
+}

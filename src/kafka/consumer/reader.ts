@@ -58,8 +58,9 @@ export class DoneOffsets {
 }
 
 /**
- * Handles a batch of one partition's records in order; returns how many (from the first) were taken,
- * and the rest are read again. Throwing fails the whole read: the command stops with that error.
+ * Handles a batch of one partition's records in order, without waiting for room; returns how many
+ * (from the first) were taken. The partition is then paused and the rest offered again at each turn
+ * of the loop until taken. Throwing fails the whole read: the command stops with that error.
  */
 export type BatchHandler = (records: SourceRecord[], stopping: () => boolean) => Promise<number>;
 
@@ -87,7 +88,9 @@ export function oneByOne(handle: RecordHandler): BatchHandler {
 /**
  * Reads `topic` until Ctrl-C, `until`, a failed handler or (with exitAtEnd) every assigned partition is
  * at its end. One loop does everything in turn: a rebalance is handled between two batches, never
- * during one. Positions advance only past handled records.
+ * during one. Positions advance only past handled records. The loop never stops polling (as Parallel
+ * Consumer's broker poll system): a partition whose records the handler has no room for is paused, its
+ * records kept, and consume() goes on, which keeps the member in its group and serves rebalances.
  */
 export async function readTopic(session: KafkaSession, options: ReadOptions, handle: BatchHandler): Promise<void> {
   const { consumer, topic } = options;
@@ -110,6 +113,9 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
   // Partitions assigned whose `assigned` hook (their committed offsets) is still under way, by the
   // assignment that paused them: they are not read until it is done, the others go on meanwhile.
   const preparing = new Map<number, number>();
+  // Partitions paused because the handler had no room, with the records fetched and not taken yet, in
+  // order: offered again at each turn; resumed once all are taken. librdkafka fetches on from after them.
+  const waiting = new Map<number, SourceRecord[]>();
   let assignments = 0;
   const rebalance = async (event: Rebalance): Promise<void> => {
     const partitions = event.partitions.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
@@ -119,6 +125,9 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
         position.revoked(partition);
         preparing.delete(partition);
       }
+      // librdkafka keeps an application's pause across an unassign: the partition's next assignment must not start paused.
+      const unpause = partitions.filter((partition) => waiting.delete(partition));
+      if (unpause.length > 0) consumer.resume(topic, unpause);
       consumer.finish(event);
       return;
     }
@@ -134,7 +143,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       const ready = partitions.filter((partition) => preparing.get(partition) === assignment);
       for (const partition of ready) preparing.delete(partition);
       const owned = consumer.assignment(topic);
-      const resume = ready.filter((partition) => owned.includes(partition));
+      const resume = ready.filter((partition) => owned.includes(partition) && !waiting.has(partition));
       if (resume.length > 0) consumer.resume(topic, resume);
     });
   };
@@ -157,7 +166,18 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       if (options.done === undefined) position.done(partition, Number(last.offset));
       if (options.commit) await commit(session, consumer, topic, partition, Number(last.offset) + 1);
     }
-    await seekBack(partition, records[handled]);
+    // What is not taken waits here, its partition paused; when reading stops it is read again next time.
+    if (handled >= records.length || stopped.aborted || !consumer.assignment(topic).includes(partition)) {
+      if (waiting.delete(partition)) consumer.resume(topic, [partition]);
+      return;
+    }
+    if (!waiting.has(partition)) consumer.pause(topic, [partition]);
+    waiting.set(partition, records.slice(handled));
+  };
+  // Records kept for a paused partition are offered again; those fetched later join them, in order.
+  const offer = async (partition: number, records: SourceRecord[]): Promise<void> => {
+    const kept = waiting.get(partition);
+    await handleBatch(partition, kept === undefined ? records : [...kept, ...records]);
   };
   // Records not taken are read again from `next`, unless the partition went away meanwhile or reading stops.
   const seekBack = async (partition: number, next: SourceRecord | undefined): Promise<void> => {
@@ -170,7 +190,8 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
     while (!stopped.aborted) {
       options.heartbeat?.();
       await rebalances();
-      if (options.exitAtEnd && position.reached(consumer.assignment(topic))) break;
+      for (const partition of [...waiting.keys()]) if (!stopped.aborted && !preparing.has(partition)) await offer(partition, []);
+      if (options.exitAtEnd && waiting.size === 0 && position.reached(consumer.assignment(topic))) break;
       let batch: Awaited<ReturnType<NativeConsumer['consume']>>;
       try {
         batch = await consumer.consume(BATCH_MAX);
@@ -190,7 +211,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
         if (stopped.aborted) break;
         // Fetched before its pause took hold: read again once its committed offsets are known.
         if (preparing.has(partition)) await seekBack(partition, records[0]);
-        else await handleBatch(partition, records);
+        else await offer(partition, records);
       }
     }
   } finally {
