@@ -24,6 +24,9 @@ export interface ProgressReport {
 
 // Each second's rate counts for this much; the rest is the previous estimate (a 3-4 s memory).
 const RATE_WEIGHT = 0.3;
+// Below this many orders a second the time left means nothing (a stalled rate decays toward 0 and never
+// reaches it: 14,218,992,145 h was shown): `eta -`.
+const MIN_RATE_FOR_ETA = 0.1;
 
 /**
  * The lag and the progress toward the end of the assigned partitions, from what librdkafka's statistics
@@ -85,7 +88,7 @@ export class ProgressTracker {
       total += end - from;
       done += Math.min(end - from, Math.max(0, committed - from));
     }
-    const etaSeconds = ratePerSecond > 0 ? (total - done) / ratePerSecond : undefined;
+    const etaSeconds = ratePerSecond >= MIN_RATE_FOR_ETA ? (total - done) / ratePerSecond : undefined;
     return { lag, ratePerSecond, moved, toEnd: { done, total, etaSeconds } };
   }
 }
@@ -104,9 +107,9 @@ export function progressBar(done: number, total: number, width = 20): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(share * 100)}%`;
 }
 
-/** 45 s, 3 min 20 s, 2 h 5 min; ? when there is no rate to tell. */
+/** 45 s, 3 min 20 s, 2 h 5 min; - when there is no rate to tell. */
 export function etaText(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return '?';
+  if (seconds === undefined || !Number.isFinite(seconds)) return '-';
   const whole = Math.ceil(Math.max(0, seconds));
   if (whole < 60) return `${whole} s`;
   if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;

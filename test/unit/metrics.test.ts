@@ -115,12 +115,26 @@ describe('progress toward the end', () => {
     assert.deepEqual(tracker.tick(1000, 0), { lag: 3, ratePerSecond: 0, moved: false });
   });
 
+  it('shows eta - once the rate decays near 0, not a time of billions of hours (issue 25, point 1)', () => {
+    const tracker = new ProgressTracker(true);
+    tracker.see(0, { committed: 0, end: 60_000, start: 0 });
+    tracker.tick(0, 0);
+    tracker.tick(1000, 433);
+    tracker.see(0, { committed: 433, end: 60_000, start: 0 });
+    let report = tracker.tick(2000, 433);
+    // Stalled: the smoothed rate only decays, 0.7 a second.
+    for (let second = 3; second <= 60; second++) report = tracker.tick(second * 1000, 433);
+    assert.ok(report.ratePerSecond > 0 && report.ratePerSecond < 0.1, `rate ${report.ratePerSecond}`);
+    assert.equal(report.toEnd?.etaSeconds, undefined);
+    assert.match(progressText(report), / 433\/60,000 eta -$/);
+  });
+
   it('draws the bar, the time left and the line', () => {
     assert.equal(progressBar(0, 100, 10), '[----------] 0%');
     assert.equal(progressBar(55, 100, 10), '[######----] 55%');
     assert.equal(progressBar(100, 100, 10), '[##########] 100%');
     assert.equal(progressBar(0, 0, 10), '[##########] 100%');
-    assert.equal(etaText(undefined), '?');
+    assert.equal(etaText(undefined), '-');
     assert.equal(etaText(4.2), '5 s');
     assert.equal(etaText(200), '3 min 20 s');
     assert.equal(etaText(7500), '2 h 5 min');
