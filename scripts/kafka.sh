@@ -5,6 +5,8 @@
 #   KAFKA_PORT default 9093, state in .kafka/sasl-ssl-broker-$port, ACLs on names starting with
 #   KAFKA_ACL_PREFIX (default "orders"); start prints the client properties files (librdkafka names, as for
 #   `kcat -F`) on stderr and `status` prints the application's one.
+#   KAFKA_OFFSET_METADATA_MAX_BYTES=1024 scripts/kafka.sh start   a broker that keeps less offset commit metadata
+#   (offset.metadata.max.bytes, 4096 by default), as some clusters are set up; applied at each start.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -95,6 +97,7 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 PROPS
+    if [ -n "${KAFKA_OFFSET_METADATA_MAX_BYTES:-}" ]; then echo "offset.metadata.max.bytes=$KAFKA_OFFSET_METADATA_MAX_BYTES"; fi
   } > "$state/server.properties"
 }
 

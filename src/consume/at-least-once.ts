@@ -5,7 +5,7 @@ import type { SourceRecord } from '../kafka/record.js';
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch } from './dispatch.js';
 import { dispatchNeeds, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
-import { offsetCommits, warnOnceTooBig } from './offset-commits.js';
+import { MetadataFit, offsetCommits } from './offset-commits.js';
 import { deadLetterOf } from './process-order.js';
 import { decodeCommitMetadata } from '../processing/commit-metadata.js';
 
@@ -52,13 +52,16 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     return totals.fold(lease, outcome.order.price) ? done() : undefined;
   });
 
-  const tooBig = warnOnceTooBig((line) => session.logger.warn(line), options.topic);
+  const fit = new MetadataFit((line) => session.logger.warn(line), options.topic);
   // Each offset names the finished records above it: a restart passes them instead of running them again.
   const commitFinished = async (partitions?: number[]): Promise<boolean> => {
-    const commits = offsetCommits(dispatch, partitions, ({ plan }) => ({ doneAbove: plan.doneAbove }), tooBig);
+    const commits = offsetCommits(dispatch, partitions, ({ plan }) => ({ doneAbove: plan.doneAbove }), fit);
     if (commits.length === 0) return false;
     tally.flush();
-    await consumer.commit(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata })));
+    await consumer.commit(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata }))).catch((error: unknown) => {
+      fit.refused(error);
+      throw error;
+    });
     for (const commit of commits) {
       dispatch.committed(commit);
       parts.done.report(commit.partition, commit.plan.next - 1);

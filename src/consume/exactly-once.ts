@@ -7,7 +7,7 @@ import { decodeCommitMetadata, type CommitState } from '../processing/commit-met
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch, type PlannedCommit } from './dispatch.js';
 import { dispatchNeeds, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
-import { offsetCommits, warnOnceTooBig, type OffsetCommit } from './offset-commits.js';
+import { MetadataFit, offsetCommits, type OffsetCommit } from './offset-commits.js';
 import { deadLetterOf } from './process-order.js';
 
 // Commits follow each other as soon as something finished; this tick only catches what a failed commit left.
@@ -80,7 +80,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     for (const { result: { result } } of plan.fresh) if (result.kind === 'processed') aggregate = addOrder(aggregate, result.order.price);
     return { aggregate, doneAbove: plan.doneAbove };
   };
-  const tooBig = warnOnceTooBig((line) => session.logger.warn(line), options.topic);
+  const fit = new MetadataFit((line) => session.logger.warn(line), options.topic);
 
   // The outcome of these counts, and their events are told, once their transaction committed.
   const committed = (commits: OffsetCommit<Outcome>[]): void => {
@@ -115,7 +115,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
       if (await landed(uncertain)) committed(uncertain);
       uncertain = undefined;
     }
-    const commits = offsetCommits(dispatch, partitions, stateOf, tooBig);
+    const commits = offsetCommits(dispatch, partitions, stateOf, fit);
     if (commits.length === 0) return false;
     try {
       await transactions.run(async (txn) => {
@@ -129,6 +129,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
       });
     } catch (error) {
       uncertain = commits;
+      fit.refused(error);
       // A refused principal stays refused: stop with the reason instead of aborting for ever.
       const refused = authorizationFailure(error, (code) => (code === TRANSACTIONAL_ID_AUTHORIZATION_FAILED
         ? { operation: 'WRITE', resource: `transactional id ${transactions.transactionalId}` }
