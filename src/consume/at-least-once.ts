@@ -58,10 +58,7 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     const commits = offsetCommits(dispatch, partitions, ({ plan }) => ({ doneAbove: plan.doneAbove }), fit);
     if (commits.length === 0) return false;
     tally.flush();
-    await consumer.commit(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata }))).catch((error: unknown) => {
-      fit.refused(error);
-      throw error;
-    });
+    await consumer.commit(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata })));
     for (const commit of commits) {
       dispatch.committed(commit);
       parts.done.report(commit.partition, commit.plan.next - 1);
@@ -81,5 +78,7 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     assigned: skipDone,
   });
   const { consumer } = mode;
+  // A refused commit is answered after commit() returned: metadata too large steps down for the next ones.
+  consumer.commitRefused = (error) => fit.refused(error);
   return { ...mode, settle: async () => {} };
 }

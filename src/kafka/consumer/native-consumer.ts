@@ -50,6 +50,8 @@ export class NativeConsumer {
   // does not own (a segfault, seen when a command failed before its consumer connected).
   private connecting = false;
   private disconnected: Promise<void> | undefined;
+  /** Told of a commit the broker refused: commit() only queues it, and its answer comes inside consume(). */
+  commitRefused: (error: LibrdKafkaError) => void = () => {};
 
   constructor(config: ConsumerGlobalConfig, onLibrary: LibraryListener) {
     this.client = new kafkaJavascript.KafkaConsumer({
@@ -62,6 +64,9 @@ export class NativeConsumer {
         };
         if (this.closing) this.finish(rebalance);
         else this.rebalances.push(rebalance);
+      },
+      offset_commit_cb: (error: LibrdKafkaError | null) => {
+        if (error) this.commitRefused(error);
       },
     }, { 'auto.offset.reset': 'earliest' }) as KafkaConsumer & UntypedMethods;
     this.client.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
@@ -123,7 +128,10 @@ export class NativeConsumer {
     return this.client.assignments().filter((tp) => tp.topic === topic).map((tp) => tp.partition);
   }
 
-  /** Commits the offsets (and their metadata) and resolves once the broker has them. */
+  /**
+   * Commits the offsets (and their metadata): resolves once librdkafka queued them (commitCb is
+   * commitAsync). The broker's refusal comes later, inside consume(), to `commitRefused`.
+   */
   commit(offsets: TopicPartitionOffsetAndMetadata[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.client.commitCb(offsets, (error: LibrdKafkaError | null) => (error ? reject(error) : resolve()));
