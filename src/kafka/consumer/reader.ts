@@ -3,6 +3,7 @@ import type { Message } from '@confluentinc/kafka-javascript';
 import { BrokerError, messageOf } from '../../errors.js';
 import type { NativeConsumer, Rebalance } from './native-consumer.js';
 import { EndOfTopic } from './end-of-topic.js';
+import { GroupEnd } from './group-end.js';
 import { GROUP_AUTHORIZATION_FAILED, authorizationFailure } from '../failures.js';
 import type { Headers, SourceRecord } from '../record.js';
 import type { KafkaSession } from '../session.js';
@@ -93,7 +94,10 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
   const { consumer, topic } = options;
   session.log.readingAs(options.group, topic);
   const offsets = await session.admin.topicOffsets(topic);
-  const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])));
+  const startEnds = new Map([...offsets].map(([partition, { high }]) => [partition, high]));
+  const position = new EndOfTopic(startEnds);
+  // --exit-at-end means the whole topic: the partitions other members hold count too (issue 25).
+  const topicEnd = options.exitAtEnd ? new GroupEnd(session.admin, session.logger, topic, options.group, startEnds) : undefined;
   options.done?.listen((partition, lastOffset) => position.done(partition, lastOffset));
   const groupAccess = { operation: 'READ', resource: `group ${options.group}` } as const;
   await session.connect({ connect: () => consumer.connect(session.timeoutMs) }, 'consumer', groupAccess);
@@ -170,7 +174,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
     while (!stopped.aborted) {
       options.heartbeat?.();
       await rebalances();
-      if (options.exitAtEnd && position.reached(consumer.assignment(topic))) break;
+      if (topicEnd?.reached(consumer.assignment(topic), (partition) => position.partitionDone(partition)) === true) break;
       let batch: Awaited<ReturnType<NativeConsumer['consume']>>;
       try {
         batch = await consumer.consume(BATCH_MAX);
