@@ -23,10 +23,8 @@ for (const guarantee of ['exactly-once', 'at-least-once']) describe(`orders cons
     const retries = 5;
     const backoffMs = 600;
     const flags = ['consume', '--guarantee', guarantee, '--topic', topic, '--dlq-topic', dlq, '--group', group, '--json', '--fail-rate', '0.3', '--seed', String(seed),
-      '--retries', String(retries), '--backoff-ms', String(backoffMs),
-      // Exactness through a kill is the subject: the classic protocol's 10 s session keeps the restart short
-      // (a KIP-848 group waits for the broker's 45 s; availability.test.ts and cluster.test.ts cover that).
-      '-X', 'group.protocol=classic'];
+      // The default group protocol, as a user runs it.
+      '--retries', String(retries), '--backoff-ms', String(backoffMs)];
     // Work certainly remains at the kill, by construction: the decisions are a pure function of (seed, orderId,
     // attempt), so the slowest order is known, and it cannot end before its backoffs (each at least half its delay).
     const failures = (id: string): number => {
@@ -113,8 +111,10 @@ function held(stderr: string, topic: string): Set<number> {
   return partitions;
 }
 
-describe('orders consume --exit-at-end after a member of its group was SIGKILLed', () => {
-  it('waits for the partitions the dead member still holds, reads them once they are handed over, and ends exact', async (t) => {
+describe('orders consume --exit-at-end reads the whole topic in its group', () => {
+  // The default protocol, as a user runs it; and KIP-848's, where a dead member keeps its partitions for
+  // the broker's 45 s session, which the client cannot lower: there the issue's run ended with them unread.
+  for (const protocol of [undefined, 'consumer']) it(`after a member was SIGKILLed (${protocol ?? 'default'} group protocol): waits for the partitions the dead member still holds, reads them once they are handed over, and ends exact`, async (t) => {
     const n = names('dead-member');
     const seed = 25;
     const made = await runOrders(['produce', '--topic', n.topic, '--count', '1200', '--seed', '2525', '--partitions', '6', '--json', '--report', 'each'], { timeoutMs: 120_000 });
@@ -128,8 +128,8 @@ describe('orders consume --exit-at-end after a member of its group was SIGKILLed
     const slowestMinMs = Array.from({ length: RETRIES }, (_, retry) => (backoffMs * 2 ** retry) / 2).reduce((sum, ms) => sum + ms, 0);
     const failsTwice = (id: string): boolean => failsAttempt(seed, id, 1, FAIL_RATE) && failsAttempt(seed, id, 2, FAIL_RATE);
     assert.equal(new Set(sent.filter((event) => failsTwice(String(event.orderId))).map((event) => Number(event.partition))).size, 6, 'every partition has an order that fails twice');
-    // The default group protocol: the subject is what a user gets (the issue's failure was on KIP-848's).
-    const flags = [...consumeFlags(n, seed).map((flag, i, all) => (all[i - 1] === '--backoff-ms' ? String(backoffMs) : all[i - 1] === '--max-in-flight' ? '2000' : flag)), '--guarantee', 'exactly-once'];
+    const flags = [...consumeFlags(n, seed).map((flag, i, all) => (all[i - 1] === '--backoff-ms' ? String(backoffMs) : all[i - 1] === '--max-in-flight' ? '2000' : flag)),
+      '--guarantee', 'exactly-once', ...(protocol === undefined ? [] : ['-X', `group.protocol=${protocol}`])];
     const info = { LOG_LEVEL: 'info' };
 
     const doomed = startOrders(t, flags, info);
@@ -165,5 +165,21 @@ describe('orders consume --exit-at-end after a member of its group was SIGKILLed
     const waits = last.stderr.split('\n').filter((line) => line.includes('--exit-at-end: waiting for'));
     t.diagnostic(`the --exit-at-end run took ${Math.round(last.elapsedMs)} ms; ${waits.length} waiting lines, the first: ${waits[0] ?? 'none'}`);
     t.diagnostic(await assertExact(n, expected));
+  });
+
+  it('ends when it holds no partition (more members than partitions), once the member holding it committed to the end', async (t) => {
+    const topic = uniqueName('no-partition');
+    const flags = ['consume', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--group', `${topic}-group`, '--fail-rate', '0', '--json'];
+    const made = await runOrders(['produce', '--topic', topic, '--count', '200', '--seed', '2526', '--partitions', '1']);
+    assert.equal(made.code, 0, made.stderr);
+    const holder = startOrders(t, flags);
+    await holder.waitFor((p) => p.events().filter((event) => event.event === 'order').length === 200, 60_000);
+
+    // The one partition stays with its holder (sticky), or the run ends before it is even assigned one.
+    const idle = await runOrders([...flags, '--exit-at-end'], { timeoutMs: 60_000, env: { LOG_LEVEL: 'info' } });
+    assert.equal(idle.code, 0, idle.stderr);
+    assert.deepEqual(jsonLines(idle.stdout).map((event) => [event.event, event.processed]), [['summary', 0]]);
+    holder.child.kill('SIGTERM');
+    assert.equal((await holder.done).code, 0, holder.stderr);
   });
 });
