@@ -167,9 +167,10 @@ describe('orders consume --exit-at-end reads the whole topic in its group', () =
     t.diagnostic(await assertExact(n, expected));
   });
 
-  it('ends when it holds no partition (more members than partitions), once the member holding it committed to the end', async (t) => {
+  // Both protocols: each tells a member that it was given nothing in its own way.
+  for (const protocol of ['classic', 'consumer']) it(`ends when it holds no partition (more members than partitions, ${protocol} group protocol), once the member holding it committed to the end`, async (t) => {
     const topic = uniqueName('no-partition');
-    const flags = ['consume', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--group', `${topic}-group`, '--fail-rate', '0', '--json'];
+    const flags = ['consume', '--topic', topic, '--dlq-topic', `${topic}-dlq`, '--group', `${topic}-group`, '--fail-rate', '0', '--json', '-X', `group.protocol=${protocol}`];
     const made = await runOrders(['produce', '--topic', topic, '--count', '200', '--seed', '2526', '--partitions', '1']);
     assert.equal(made.code, 0, made.stderr);
     const holder = startOrders(t, flags);

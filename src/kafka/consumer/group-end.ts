@@ -78,6 +78,10 @@ const LOG_EVERY_MS = 5_000;
  * says the run is over only when `topicEnd` finds nothing left. Meanwhile it logs what it waits for.
  */
 export class GroupEnd {
+  // Until this member joined its group, its summary would miss what its partitions restore: no end before.
+  // Joined: an assignment came (classic gives one, maybe empty), or the settled group has a member
+  // holding nothing here (KIP-848 tells such a member nothing at all, and it is likely us).
+  private hasJoined = false;
   private waiting: Waiting[] | undefined;
   private checking = false;
   private lastCheck = -Infinity;
@@ -92,6 +96,11 @@ export class GroupEnd {
     private readonly group: string,
     private readonly startEnds: Map<number, number>,
   ) {}
+
+  /** This member was given its partitions (maybe none): from now on it may end. */
+  joined(): void {
+    this.hasJoined = true;
+  }
 
   /**
    * True once the whole topic is done in the group. `owned`: this member's partitions; `ownDone`: whether
@@ -109,7 +118,7 @@ export class GroupEnd {
       this.lastCheck = now;
       void this.check(owned, ownDone).finally(() => { this.checking = false; });
     }
-    return this.waiting !== undefined && this.waiting.length === 0;
+    return this.hasJoined && this.waiting !== undefined && this.waiting.length === 0;
   }
 
   private async check(owned: number[], ownDone: (partition: number) => boolean): Promise<void> {
@@ -117,7 +126,7 @@ export class GroupEnd {
       const [committed, ranges, holders] = await Promise.all([
         this.admin.committedOffsets(this.group, this.topic),
         this.admin.topicOffsets(this.topic),
-        this.holders(),
+        this.holders(owned.length === 0),
       ]);
       const partitions = [...this.startEnds].map(([partition, startEnd]): PartitionInGroup => ({
         partition, startEnd,
@@ -135,10 +144,12 @@ export class GroupEnd {
     }
   }
 
-  // Who holds each partition; nobody known where the group cannot be described.
-  private async holders(): Promise<Map<number, Holder>> {
+  // Who holds each partition; nobody known where the group cannot be described. `idle`: we hold none.
+  private async holders(idle: boolean): Promise<Map<number, Holder>> {
     try {
-      const { members } = await this.admin.describeGroup(this.group);
+      const { state, members } = await this.admin.describeGroup(this.group);
+      const holdsNone = members.some(({ partitions }) => !partitions.some((tp) => tp.topic === this.topic));
+      if (idle && state === 'Stable' && holdsNone) this.joined();
       return new Map(members.flatMap(({ memberId, clientId, host, partitions }) => partitions
         .filter((tp) => tp.topic === this.topic)
         .map((tp) => [tp.partition, { memberId, clientId, host }] as const)));

@@ -127,6 +127,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       return;
     }
     for (const partition of partitions) position.assigned(partition);
+    topicEnd?.joined();
     consumer.finish(event);
     const prepared = options.rebalance?.assigned?.(partitions);
     if (prepared === undefined || partitions.length === 0) return;
