@@ -9,7 +9,7 @@ interface PartitionEnd {
 }
 
 /**
- * Knows when a reader has read each assigned partition to its end, like `kcat -e`: a partition is
+ * Knows when a reader has read every assigned partition to its end, like `kcat -e`: a partition is
  * done when librdkafka reported its end (partition EOF, which counts transaction markers right) or
  * the position passed the end it had at start, and every record read from it is done. No timer
  * guesses: a record still in work keeps its partition from counting as done, however quiet.
@@ -61,14 +61,12 @@ export class EndOfTopic {
 
   /** True when every given partition is read to its end and its work done; false for none. */
   reached(partitions: number[]): boolean {
-    return partitions.length > 0 && partitions.every((partition) => this.partitionDone(partition));
-  }
-
-  /** The partition is ours, read to its end, and its work done. */
-  partitionDone(partition: number): boolean {
-    const state = this.partitions.get(partition);
-    if (state === undefined) return false;
-    const readToEnd = state.atEnd || state.position >= (this.startEnds.get(partition) ?? Number.MAX_SAFE_INTEGER);
-    return readToEnd && state.lastDone >= state.lastRead;
+    if (partitions.length === 0) return false;
+    return partitions.every((partition) => {
+      const state = this.partitions.get(partition);
+      if (state === undefined) return false;
+      const readToEnd = state.atEnd || state.position >= (this.startEnds.get(partition) ?? Number.MAX_SAFE_INTEGER);
+      return readToEnd && state.lastDone >= state.lastRead;
+    });
   }
 }

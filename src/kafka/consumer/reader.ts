@@ -175,7 +175,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
     while (!stopped.aborted) {
       options.heartbeat?.();
       await rebalances();
-      if (topicEnd?.reached(consumer.assignment(topic), (partition) => position.partitionDone(partition)) === true) break;
+      if (topicEnd?.reached(consumer.assignment(topic), (partition) => position.reached([partition])) === true) break;
       let batch: Awaited<ReturnType<NativeConsumer['consume']>>;
       try {
         batch = await consumer.consume(BATCH_MAX);
