@@ -33,7 +33,7 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, vi
   const done = watch.done;
   session.statistics(STATISTICS_EVERY_MS, (json, client) => { if (client === 'consumer') watch.statistics(json); });
   const decoder = orderDecoder(session, options.registry, stop);
-  const protocol = await session.groupProtocol(options.instanceId);
+  const protocol = session.groupProtocol();
   const parts: ConsumeParts = {
     options, session, events, totals, tally, gate, stop, done, decoder, membership: { protocol, instanceId: options.instanceId },
     ...(metrics === undefined ? {} : { commitTook: (seconds: number) => metrics.commits.observe(seconds) }),

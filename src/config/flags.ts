@@ -109,7 +109,7 @@ export const consumeFlags = {
   backoffMs: integerFlag('--backoff-ms <ms>', `delay before the first retry; doubles each retry (at most ${MAX_BACKOFF_MS} ms), with jitter`, 100, 0, 60_000),
   seed: seedFlag('seed of the simulated failures'),
   maxInFlight: integerFlag('--max-in-flight <n>', 'orders processed at once, each retrying on its own clock (orders with the same key one after the other); a partition waits while all are taken', 5_000, 1, 100_000),
-  exitAtEnd: switchFlag('--exit-at-end', 'stop once every assigned partition is read to its end'),
+  exitAtEnd: switchFlag('--exit-at-end', 'stop once every partition of the topic is read, in this group, to the end it had at start'),
   instanceId: {
     syntax: '--instance-id <id>',
     help: 'static group membership (group.instance.id), one id per running consumer: a restart within the session timeout gets its partitions back without a rebalance; exactly-once also names its transactional id after it, so the restart fences its predecessor at once (default: none, dynamic membership)',

@@ -113,9 +113,9 @@ export class KafkaSession {
     });
   }
 
-  /** The group protocol a consume joins with: -X group.protocol, else what the cluster's features offer. */
-  groupProtocol(instanceId?: string): Promise<GroupProtocol> {
-    return chooseGroupProtocol(this.brokers, this.properties, this.timeoutMs, this.logger, instanceId);
+  /** The group protocol a consume joins with: -X group.protocol, else classic (measured, see group-protocol.ts). */
+  groupProtocol(): GroupProtocol {
+    return chooseGroupProtocol(this.properties);
   }
 
   /** How long the produce command's producer keeps trying an order: message.timeout.ms (or its alias), else DELIVERY_TIMEOUT_MS. */

@@ -153,6 +153,15 @@ export class AdminRequests {
     return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, { offset: committedOffset(p.offset), metadata: p.metadata ?? undefined }] as const)));
   }
 
+  /**
+   * The offsets `group` last committed on `topic` (-1 where none), not waiting for a transaction still
+   * open: a dead member's may stay open for its whole timeout. Each attempt bounded, like every request here.
+   */
+  async committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
+    const found = await this.adminRequest(`reading the offsets of group ${group}`, (admin, attemptMs) => admin.fetchOffsets({ groupId: group, topics: [topic], timeout: attemptMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
+    return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, committedOffset(p.offset)] as const)));
+  }
+
   /** How the group's coordinator describes `group`: its state, protocol and members with their partitions. */
   async describeGroup(group: string): Promise<GroupDescription> {
     const { groups } = await this.adminRequest(`describing group ${group}`, (admin, attemptMs) => admin.describeGroups([group], { timeout: attemptMs }), { operation: 'DESCRIBE', resource: `group ${group}` });

@@ -3,6 +3,7 @@ import type { Message } from '@confluentinc/kafka-javascript';
 import { BrokerError, messageOf } from '../../errors.js';
 import type { NativeConsumer, Rebalance } from './native-consumer.js';
 import { EndOfTopic } from './end-of-topic.js';
+import { GroupEnd } from './group-end.js';
 import { GROUP_AUTHORIZATION_FAILED, authorizationFailure } from '../failures.js';
 import type { Headers, SourceRecord } from '../record.js';
 import type { KafkaSession } from '../session.js';
@@ -96,7 +97,10 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
   const { consumer, topic } = options;
   session.log.readingAs(options.group, topic);
   const offsets = await session.admin.topicOffsets(topic);
-  const position = new EndOfTopic(new Map([...offsets].map(([partition, { high }]) => [partition, high])));
+  const startEnds = new Map([...offsets].map(([partition, { high }]) => [partition, high]));
+  const position = new EndOfTopic(startEnds);
+  // --exit-at-end means the whole topic: the partitions other members hold count too (issue 25).
+  const topicEnd = options.exitAtEnd ? new GroupEnd(session.admin, session.logger, topic, options.group, startEnds) : undefined;
   options.done?.listen((partition, lastOffset) => position.done(partition, lastOffset));
   const groupAccess = { operation: 'READ', resource: `group ${options.group}` } as const;
   await session.connect({ connect: () => consumer.connect(session.timeoutMs) }, 'consumer', groupAccess);
@@ -132,6 +136,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       return;
     }
     for (const partition of partitions) position.assigned(partition);
+    topicEnd?.joined();
     consumer.finish(event);
     const prepared = options.rebalance?.assigned?.(partitions);
     if (prepared === undefined || partitions.length === 0) return;
@@ -191,7 +196,8 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
       options.heartbeat?.();
       await rebalances();
       for (const partition of [...waiting.keys()]) if (!stopped.aborted && !preparing.has(partition)) await offer(partition, []);
-      if (options.exitAtEnd && waiting.size === 0 && position.reached(consumer.assignment(topic))) break;
+      // Records kept for a paused partition are not read yet: that partition is not at its end.
+      if (topicEnd?.reached(consumer.assignment(topic), (partition) => !waiting.has(partition) && position.reached([partition])) === true) break;
       let batch: Awaited<ReturnType<NativeConsumer['consume']>>;
       try {
         batch = await consumer.consume(BATCH_MAX);
