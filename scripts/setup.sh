@@ -3,6 +3,10 @@
 # (Debian/Ubuntu), the npm packages, the compiled TypeScript and the Kafka broker jars.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# One line per step here; apt's, npm's and the compiler's output in .setup.log (gitignored: *.log).
+# shellcheck source=lib/setup-log.sh
+source scripts/lib/setup-log.sh
+: > "$setup_log"
 
 # The native client downloads a prebuilt binary where it can; where it cannot, it builds
 # librdkafka from source linked against these system libraries.
@@ -22,9 +26,8 @@ install_native_build_packages() {
       return 0
     fi
   fi
-  echo "setup: installing ${missing[*]}" >&2
-  "${sudo[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2
+  step "updating apt's package lists" "${sudo[@]}" apt-get update -qq
+  step "installing ${missing[*]}" env DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}"
 }
 
 native_client_loads() {
@@ -37,13 +40,12 @@ install_npm_packages() {
   local hash; hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && native_client_loads; then return 0; fi
   install_native_build_packages
-  echo "setup: npm ci (the Kafka client may build from source, about a minute)" >&2
-  CKJS_LINKING=dynamic npm ci --no-audit --no-fund >&2
-  native_client_loads || { echo "setup: @confluentinc/kafka-javascript does not load after npm ci" >&2; exit 1; }
+  step "installing the npm packages (the Kafka client may build from source, about a minute)" env CKJS_LINKING=dynamic npm ci --no-audit --no-fund
+  native_client_loads || { echo "setup: @confluentinc/kafka-javascript does not load after npm ci; npm's output is in $setup_log" >&2; exit 1; }
   echo "$hash" > "$stamp"
 }
 
 command -v node >/dev/null || { echo "setup: Node.js 20 or newer is needed" >&2; exit 1; }
 install_npm_packages
-npm run --silent build >&2
-if [ "${ORDERS_SKIP_BROKER:-}" != "1" ]; then bash scripts/kafka.sh install; fi
+step "compiling the TypeScript" npm run --silent build
+if [ "${ORDERS_SKIP_BROKER:-}" != "1" ]; then step "installing the Kafka broker jars" bash scripts/kafka.sh install; fi

@@ -89,13 +89,18 @@ export function rawFlags(flags: FlagSet, values: Record<string, unknown>): RawFl
   return raw;
 }
 
-export function program(): Command {
+/** Commander's own error (`error: unknown option '--bogus'`, with its suggestion) in the tool's one-line form. */
+export function commanderLine(text: string): string {
+  return `orders: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`;
+}
+
+export function program(writeError: (line: string) => void = (line) => process.stderr.write(line)): Command {
   const cli = new Command('orders')
     .description('Stream orders through Apache Kafka: Avro, bounded retries and a dead-letter topic.')
     .version(version)
     .showSuggestionAfterError()
-    // Keep commander's error and its suggestion on one line, like every other error of this tool.
-    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd().replace(/\n+/g, ' ')}\n`) })
+    // Commander's error and its suggestion as one `orders: ...` line, like every other error of this tool.
+    .configureOutput({ outputError: (text) => writeError(commanderLine(text)) })
     .exitOverride();
   const specs = [produceCommand, consumeCommand, dlqTailCommand, statsCommand, dlqReplayCommand] as CommandSpec<RunOptions, View>[];
   for (const spec of specs) {
@@ -109,7 +114,7 @@ export function program(): Command {
 /** Runs the CLI on `argv`; returns the exit code, having printed any error as one line. */
 export async function main(argv: string[], writeError: (line: string) => void = (line) => process.stderr.write(line)): Promise<number> {
   try {
-    await program().parseAsync(argv);
+    await program(writeError).parseAsync(argv);
     return 0;
   } catch (error) {
     // Commander has already printed its one-line message (or the help / version text).

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Order, OrderDecoder } from '../avro/codec.js';
 import type { DlqTailOptions } from '../config/flags.js';
-import { UndecodableError } from '../errors.js';
+import { BrokerError, UndecodableError } from '../errors.js';
 import { oneByOne, readTopic } from '../kafka/consumer/reader.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
@@ -54,7 +54,19 @@ export async function dlqTail(options: DlqTailOptions, session: KafkaSession, ev
     events.deadLetter(view);
     summary.shown++;
   };
-  await readTopic(session, { topic: options.dlqTopic, group, consumer, commit: false, exitAtEnd: options.exitAtEnd }, oneByOne(show));
+  // With --exit-at-end, a group never joined is a failure, not a wait for ever: librdkafka retries a
+  // coordinator that cannot write its offsets topic (two of three brokers down) without end. Twice the
+  // timeout: the connecting steps before may take one each.
+  const joinCheck = options.exitAtEnd ? setTimeout(() => {
+    if (consumer.assignment(options.dlqTopic).length === 0) {
+      session.fail(new BrokerError(`no answer from the group coordinator at ${session.brokers.join(',')} within ${2 * session.timeoutMs} ms while joining a group to read ${options.dlqTopic}; are the brokers running?`));
+    }
+  }, 2 * session.timeoutMs) : undefined;
+  try {
+    await readTopic(session, { topic: options.dlqTopic, group, consumer, commit: false, exitAtEnd: options.exitAtEnd }, oneByOne(show));
+  } finally {
+    clearTimeout(joinCheck);
+  }
   return summary;
 }
 

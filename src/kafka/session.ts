@@ -4,6 +4,7 @@ import type { LogLevel } from '../config/environment.js';
 import type { ConnectionOptions } from '../config/flags.js';
 import { messageOf, type OrdersError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { AdminClient } from './admin/admin-client.js';
 import { AdminRequests } from './admin/admin-requests.js';
 import './client-bugs.js';
 import { NativeConsumer } from './consumer/native-consumer.js';
@@ -91,7 +92,7 @@ export class KafkaSession {
       timeoutMs: this.timeoutMs,
       steps: this.steps,
       log: this.log,
-      makeAdmin: () => this.track(onlyOnceConnected(this.kafka.admin())),
+      makeAdmin: () => this.track(new AdminClient(this.kafka.admin())),
       connectNew: (make, what, access, stepOptions) => this.connectNew(make, what, access, stepOptions),
       forget: (client) => this.forget(client),
     });
@@ -291,23 +292,3 @@ export class KafkaSession {
   }
 }
 
-/**
- * The admin client, disconnected only once it connected, and only once: the binding's cleanup of a
- * client never connected runs on memory it does not own (a segfault, as with the native clients).
- */
-function onlyOnceConnected(admin: KafkaJS.Admin): KafkaJS.Admin {
-  let connected = false;
-  const connect = admin.connect.bind(admin);
-  const disconnect = admin.disconnect.bind(admin);
-  return Object.assign(admin, {
-    connect: async () => {
-      await connect();
-      connected = true;
-    },
-    disconnect: async () => {
-      if (!connected) return;
-      connected = false;
-      await disconnect();
-    },
-  });
-}

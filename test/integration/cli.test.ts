@@ -23,8 +23,10 @@ describe('orders binary: bad input', () => {
     [['produce', '--broker', 'localhost'], /^orders: --broker must be a comma-separated list of host:port/],
     [['dlq-tail', '--broker', 'a:1,b'], /^orders: --broker must be a comma-separated list of host:port/],
     [['produce', '--topic', 'no spaces'], /^orders: --topic must be a topic name/],
-    [['prodcue'], /^error: unknown command 'prodcue' \(Did you mean produce\?\)$/],
-    [['consume', '--fail-rat', '0.1'], /^error: unknown option '--fail-rat'/],
+    [['prodcue'], /^orders: unknown command 'prodcue' \(Did you mean produce\?\)$/],
+    [['consume', '--fail-rat', '0.1'], /^orders: unknown option '--fail-rat'/],
+    [['stats', 'extra'], /^orders: too many arguments for 'stats'\. Expected 0 arguments but got 1\.$/],
+    [['stats', '--bogus'], /^orders: unknown option '--bogus'$/],
     [['produce', '--report', 'all'], /^orders: --report must be one of each, summary, got "all"$/],
   ];
   for (const [args, message] of cases) {

@@ -22,6 +22,19 @@ describe('the CLI module', () => {
     assert.equal(exitCodeOf(new TypeError('bug')), 1);
   });
 
+  it('gives commander\'s own errors the tool\'s one-line form and exit 2', async () => {
+    for (const [args, expected] of [
+      [['stats', 'extra'], "orders: too many arguments for 'stats'. Expected 0 arguments but got 1.\n"],
+      [['stats', '--bogus'], "orders: unknown option '--bogus'\n"],
+      [['prodcue'], "orders: unknown command 'prodcue' (Did you mean produce?)\n"],
+    ] as const) {
+      const lines: string[] = [];
+      const code = await main(['node', 'orders', ...args], (line) => lines.push(line));
+      assert.equal(code, 2, args.join(' '));
+      assert.deepEqual(lines, [expected]);
+    }
+  });
+
   it('returns 2 and writes one line for a bad flag, before any broker is asked', async () => {
     const lines: string[] = [];
     const code = await main(['node', 'orders', 'consume', '--fail-rate', '2'], (line) => lines.push(line));

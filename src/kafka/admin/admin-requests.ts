@@ -1,14 +1,14 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { MissingTopicError } from '../../errors.js';
 import type { Access } from '../failures.js';
 import type { LibraryLog } from '../library-log.js';
 import type { StepOptions, StepRunner } from '../step.js';
 import { transientCause } from '../transient.js';
+import type { Admin, AdminClient } from './admin-client.js';
 
 const { IsolationLevel } = kafkaJavascript.KafkaJS;
 
-export type Admin = KafkaJS.Admin;
+export type { Admin } from './admin-client.js';
 
 export interface TopicSpec {
   topic: string;
@@ -36,6 +36,11 @@ const GROUP_STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'S
 
 // An admin request that takes longer is asked again on a new client (librdkafka's own default is 5 s).
 const ADMIN_ATTEMPT_MS = 5_000;
+// A request to a group's coordinator (describeGroups, fetchOffsets) must never time out inside librdkafka
+// while the process lives: librdkafka 2.x then frees its state twice and aborts or segfaults a moment later
+// (rd_kafka_admin_coord_response_parse, confluentinc/librdkafka#5397; seen in 4 of 12 runs at 500-1000 ms,
+// 0 of 12 at 2-5 s). Our own step deadline ends it first, and the process exits without disconnecting.
+const COORDINATOR_MARGIN_MS = 30_000;
 
 /** What the admin requests take from the session: its steps, its log, and its client lifecycle. */
 export interface AdminScope {
@@ -44,7 +49,7 @@ export interface AdminScope {
   readonly steps: StepRunner;
   readonly log: LibraryLog;
   /** A new admin client, tracked by the session, not yet connected. */
-  makeAdmin(): Admin;
+  makeAdmin(): AdminClient;
   connectNew<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(make: () => T, what: string, access?: Access, options?: StepOptions): Promise<T>;
   /** A client the session's close must not wait for. */
   forget(client: { disconnect(): Promise<void> }): void;
@@ -52,35 +57,12 @@ export interface AdminScope {
 
 /** The admin requests of one command run, on one admin client made on first use (and again after a transient failure). */
 export class AdminRequests {
-  private connectedAdmin: Promise<Admin> | undefined;
-  // Requests under way per admin client, and the clients dropped: one is disconnected when its last request
-  // settles, as the binding's disconnect frees what a request still out calls back into (a segfault in stats).
-  private readonly underWay = new Map<Admin, number>();
-  private readonly dropped = new Set<Admin>();
+  private connectedAdmin: Promise<AdminClient> | undefined;
 
   constructor(private readonly scope: AdminScope) {}
 
-  // Runs `request` on `admin`, counted, so a drop meanwhile waits for it before disconnecting.
-  private async counted<T>(admin: Admin, request: () => Promise<T>): Promise<T> {
-    this.underWay.set(admin, (this.underWay.get(admin) ?? 0) + 1);
-    try {
-      return await request();
-    } finally {
-      const left = (this.underWay.get(admin) ?? 1) - 1;
-      this.underWay.set(admin, left);
-      if (left === 0) this.disconnectIfDropped(admin);
-    }
-  }
-
-  private disconnectIfDropped(admin: Admin): void {
-    if (!this.dropped.has(admin) || (this.underWay.get(admin) ?? 0) > 0) return;
-    this.dropped.delete(admin);
-    this.underWay.delete(admin);
-    void admin.disconnect().catch(() => {});
-  }
-
   /** The session's admin client, connected on first use (and again after a transient failure, see adminRequest). */
-  private admin(): Promise<Admin> {
+  private admin(): Promise<AdminClient> {
     this.connectedAdmin ??= this.scope.connectNew(() => this.scope.makeAdmin(), 'admin client');
     return this.connectedAdmin;
   }
@@ -96,7 +78,7 @@ export class AdminRequests {
       const connected = this.admin();
       const admin = await connected;
       try {
-        return await this.counted(admin, () => request(admin, Math.max(500, Math.min(ADMIN_ATTEMPT_MS, remainingMs))));
+        return await admin.request((client) => request(client, Math.max(500, Math.min(ADMIN_ATTEMPT_MS, remainingMs))));
       } catch (error) {
         if (transientCause(error) !== undefined) this.dropAdmin(connected, admin);
         throw error;
@@ -104,12 +86,23 @@ export class AdminRequests {
     }, access);
   }
 
-  // Another request may have replaced it already: then only this one goes.
-  private dropAdmin(connected: Promise<Admin>, admin: Admin): void {
+  /**
+   * A request to a group's coordinator, on the session's admin client, with a librdkafka timeout past the
+   * step's deadline (see COORDINATOR_MARGIN_MS): the step gives up first. The client is never dropped
+   * for it: librdkafka finds a moved coordinator by itself.
+   */
+  private coordinatorRequest<T>(what: string, request: (admin: Admin, timeoutMs: number) => Promise<T>, access?: Access): Promise<T> {
+    return this.scope.steps.run(what, async (remainingMs) => {
+      const admin = await this.admin();
+      return admin.request((client) => request(client, remainingMs + COORDINATOR_MARGIN_MS));
+    }, access);
+  }
+
+  // Another request may have replaced it already: then only this one goes, once its other requests ended.
+  private dropAdmin(connected: Promise<AdminClient>, admin: AdminClient): void {
     if (this.connectedAdmin === connected) this.connectedAdmin = undefined;
     this.scope.forget(admin);
-    this.dropped.add(admin);
-    this.disconnectIfDropped(admin);
+    void admin.disconnect();
   }
 
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
@@ -147,9 +140,8 @@ export class AdminRequests {
 
   /** The offsets `group` committed on `topic` (-1 where none) with their metadata, once no transaction is about to change them. */
   async groupOffsets(group: string, topic: string): Promise<Map<number, { offset: number; metadata: string | undefined }>> {
-    const admin = await this.admin();
     // Stable offsets: an offset commit inside a transaction still open is waited for, not skipped.
-    const found = await this.scope.steps.run(`reading the offsets of group ${group}`, () => this.counted(admin, () => admin.fetchOffsets({ groupId: group, topics: [topic], requireStableOffsets: true, timeout: this.scope.timeoutMs })), { operation: 'DESCRIBE', resource: `group ${group}` });
+    const found = await this.coordinatorRequest(`reading the offsets of group ${group}`, (admin, timeoutMs) => admin.fetchOffsets({ groupId: group, topics: [topic], requireStableOffsets: true, timeout: timeoutMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
     return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, { offset: committedOffset(p.offset), metadata: p.metadata ?? undefined }] as const)));
   }
 
@@ -164,7 +156,7 @@ export class AdminRequests {
 
   /** How the group's coordinator describes `group`: its state, protocol and members with their partitions. */
   async describeGroup(group: string): Promise<GroupDescription> {
-    const { groups } = await this.adminRequest(`describing group ${group}`, (admin, attemptMs) => admin.describeGroups([group], { timeout: attemptMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
+    const { groups } = await this.coordinatorRequest(`describing group ${group}`, (admin, timeoutMs) => admin.describeGroups([group], { timeout: timeoutMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
     const found = groups.find((entry) => entry.groupId === group);
     if (found?.error !== undefined) throw found.error;
     return {

@@ -1,5 +1,6 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { ConsumerGlobalConfig, EofEvent, KafkaConsumer, LibrdKafkaError, Message, TopicPartitionOffsetAndMetadata } from '@confluentinc/kafka-javascript';
+import { Lifecycle } from '../lifecycle.js';
 import type { LibraryListener } from '../producer/native-producer.js';
 
 const { ERR__ASSIGN_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
@@ -46,10 +47,8 @@ export class NativeConsumer {
   private ends: EofEvent[] = [];
   // Leaving: librdkafka's last revoke is handed over at once, as nothing reads any more.
   private closing = false;
-  // The binding's disconnect of a client never connected, or a second one, runs its cleanup on memory it
-  // does not own (a segfault, seen when a command failed before its consumer connected).
-  private connecting = false;
-  private disconnected: Promise<void> | undefined;
+  // Its life: connected once, every call that calls back counted, disconnected once (src/kafka/lifecycle.ts).
+  private readonly life: Lifecycle;
   /** Told of a commit the broker refused: commit() only queues it, and its answer comes inside consume(). */
   commitRefused: (error: LibrdKafkaError) => void = () => {};
 
@@ -69,6 +68,14 @@ export class NativeConsumer {
         if (error) this.commitRefused(error);
       },
     }, { 'auto.offset.reset': 'earliest' }) as KafkaConsumer & UntypedMethods;
+    this.life = new Lifecycle('consumer', {
+      isConnected: () => this.client.isConnected(),
+      disconnect: () => new Promise((resolve) => {
+        this.client.disconnect(() => resolve());
+      }),
+    });
+    // The binding disconnects by itself when its connect's metadata request fails: never again from here.
+    this.client.on('disconnected', () => this.life.lost());
     this.client.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
     this.client.setDefaultIsTimeoutOnlyForFirstMessage(true);
     this.client.on('partition.eof', (end) => this.ends.push(end));
@@ -77,10 +84,14 @@ export class NativeConsumer {
   }
 
   connect(timeoutMs: number): Promise<void> {
-    this.connecting = true;
-    return new Promise((resolve, reject) => {
+    return this.life.connect(() => new Promise((resolve, reject) => {
       this.client.connect({ timeout: timeoutMs }, (error) => (error ? reject(error) : resolve()));
-    });
+    }));
+  }
+
+  /** Runs a native call of another client that uses this consumer (a transaction's sendOffsets): close waits for it. */
+  use<T>(call: (client: KafkaConsumer) => Promise<T>): Promise<T> {
+    return this.life.call(() => call(this.client));
   }
 
   subscribe(topic: string): void {
@@ -89,7 +100,7 @@ export class NativeConsumer {
 
   /** Up to `max` records, and the partitions found at their end (librdkafka's partition EOF). */
   consume(max: number): Promise<{ messages: Message[]; ends: EofEvent[] }> {
-    return new Promise((resolve, reject) => {
+    return this.life.call(() => new Promise((resolve, reject) => {
       this.client.consume(max, (error, messages) => {
         // The EOF events are emitted before this callback, in the same call.
         const ends = this.ends;
@@ -97,7 +108,7 @@ export class NativeConsumer {
         if (error) reject(error);
         else resolve({ messages, ends });
       });
-    });
+    }));
   }
 
   /** The oldest rebalance not yet handled. */
@@ -117,14 +128,18 @@ export class NativeConsumer {
 
   /** Stops fetching `partitions` of `topic` (they stay assigned) until resume. */
   pause(topic: string, partitions: number[]): void {
+    // A pause while the binding disconnects crashes it (confluentinc/confluent-kafka-javascript#34).
+    if (!this.life.usable) return;
     this.client.pause(partitions.map((partition) => ({ topic, partition })));
   }
 
   resume(topic: string, partitions: number[]): void {
+    if (!this.life.usable) return;
     this.client.resume(partitions.map((partition) => ({ topic, partition })));
   }
 
   assignment(topic: string): number[] {
+    if (!this.life.usable) return [];
     return this.client.assignments().filter((tp) => tp.topic === topic).map((tp) => tp.partition);
   }
 
@@ -133,14 +148,14 @@ export class NativeConsumer {
    * commitAsync). The broker's refusal comes later, inside consume(), to `commitRefused`.
    */
   commit(offsets: TopicPartitionOffsetAndMetadata[]): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.life.call(() => new Promise((resolve, reject) => {
       this.client.commitCb(offsets, (error: LibrdKafkaError | null) => (error ? reject(error) : resolve()));
-    });
+    }));
   }
 
   /** The group's committed offsets of `partitions` of `topic`, with their metadata. */
   committed(topic: string, partitions: number[], timeoutMs: number): Promise<CommittedOffset[]> {
-    return new Promise((resolve, reject) => {
+    return this.life.call(() => new Promise((resolve, reject) => {
       this.client.committed(partitions.map((partition) => ({ topic, partition })), timeoutMs, (error, found) => {
         if (error) {
           reject(error);
@@ -152,25 +167,21 @@ export class NativeConsumer {
           metadata: entry.metadata ?? undefined,
         })));
       });
-    });
+    }));
   }
 
   /** Reads `partition` again from `offset` (it must be assigned). */
   seek(topic: string, partition: number, offset: number, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.life.call(() => new Promise((resolve, reject) => {
       this.client.seek({ topic, partition, offset }, timeoutMs, (error) => (error ? reject(error) : resolve()));
-    });
+    }));
   }
 
-  /** Leaves the group (what must be committed was, before) and lets go of the connections. */
-  disconnect(): Promise<void> {
+  /** Leaves the group (what must be committed was, before) and lets go of the connections, once its calls ended. */
+  async disconnect(): Promise<void> {
     this.closing = true;
     // What is still queued is handed over now, in order: close() waits for librdkafka's rebalance to end.
-    for (let rebalance = this.takeRebalance(); rebalance !== undefined; rebalance = this.takeRebalance()) this.finish(rebalance);
-    if (!this.connecting) return Promise.resolve();
-    this.disconnected ??= new Promise((resolve) => {
-      this.client.disconnect(() => resolve());
-    });
-    return this.disconnected;
+    if (this.life.usable) for (let rebalance = this.takeRebalance(); rebalance !== undefined; rebalance = this.takeRebalance()) this.finish(rebalance);
+    await this.life.close();
   }
 }

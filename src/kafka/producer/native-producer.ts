@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { DeliveryReport, LibrdKafkaError, Metadata, Producer, ProducerGlobalConfig } from '@confluentinc/kafka-javascript';
+import { Lifecycle, type NativeHandle } from '../lifecycle.js';
 
 const { ERR__QUEUE_FULL, ERR__TIMED_OUT } = kafkaJavascript.CODES.ERRORS;
 
@@ -45,9 +46,8 @@ export class NativeProducer {
   private movedAt = performance.now();
   // librdkafka's eos.idemp_state at its last statistics; undefined before the first.
   private idempotence: string | undefined;
-  // The binding's disconnect of a client never connected, or a second one, runs its cleanup on memory it does not own (a segfault).
-  private connecting = false;
-  private disconnected: Promise<void> | undefined;
+  // Its life: connected once, flushes counted, disconnected once (src/kafka/lifecycle.ts).
+  private readonly life: Lifecycle;
   // Someone else who reads the statistics (the metrics).
   private statisticsListener: ((json: string) => void) | undefined;
 
@@ -61,6 +61,8 @@ export class NativeProducer {
       // With success reports dropped, librdkafka's statistics are how progress shows (see quietMs).
       'statistics.interval.ms': STATISTICS_MS,
     });
+    this.life = new Lifecycle('producer', producerHandle(this.client));
+    this.client.on('disconnected', () => this.life.lost());
     this.client.on('delivery-report', (error, report) => {
       this.reported++;
       this.movedAt = performance.now();
@@ -82,8 +84,11 @@ export class NativeProducer {
    * Connects, then waits (at most half the timeout) until the broker's metadata has a leader for
    * every partition of the topic and the producer has its producer id; rejects with librdkafka's error.
    */
-  async connect(): Promise<void> {
-    this.connecting = true;
+  connect(): Promise<void> {
+    return this.life.connect(() => this.start());
+  }
+
+  private async start(): Promise<void> {
     let metadata = await new Promise<Metadata>((resolve, reject) => {
       this.client.connect({ topic: this.topic, timeout: this.timeoutMs }, (error, data) => (error ? reject(error) : resolve(data)));
     });
@@ -152,18 +157,18 @@ export class NativeProducer {
 
   /** Serves waiting delivery reports now (they also are every few ms). */
   poll(): void {
-    this.client.poll();
+    if (this.life.usable) this.client.poll();
   }
 
   /** Waits up to `timeoutMs` for every queued message to be acknowledged or failed; true when none is left. */
   async flush(timeoutMs: number): Promise<boolean> {
-    const done = await new Promise<boolean>((resolve, reject) => {
+    const done = await this.life.call(() => new Promise<boolean>((resolve, reject) => {
       this.client.flush(timeoutMs, (error) => {
         if (!error) resolve(true);
         else if (error.code === ERR__TIMED_OUT) resolve(false);
         else reject(error);
       });
-    });
+    }));
     if (done) await this.settle();
     return done;
   }
@@ -180,14 +185,20 @@ export class NativeProducer {
   }
 
   /** Lets go of the connections, once; queued messages are not waited for (commands flush first). */
-  disconnect(): Promise<void> {
+  async disconnect(): Promise<void> {
     clearInterval(this.poller);
-    if (!this.connecting) return Promise.resolve();
-    this.disconnected ??= new Promise((resolve, reject) => {
-      this.client.disconnect(0, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
-    });
-    return this.disconnected;
+    await this.life.close();
   }
+}
+
+/** A callback producer as its lifecycle sees it: its disconnect waits for nothing queued (commands flush first). */
+export function producerHandle(client: Producer): NativeHandle {
+  return {
+    isConnected: () => client.isConnected(),
+    disconnect: () => new Promise((resolve) => {
+      client.disconnect(0, () => resolve());
+    }),
+  };
 }
 
 /** The topic is in the metadata with at least one partition, each with a leader. */

@@ -1,7 +1,8 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError, MessageHeader, ProducerGlobalConfig, TopicPartitionOffsetAndMetadata } from '@confluentinc/kafka-javascript';
 import type { NativeConsumer } from '../consumer/native-consumer.js';
-import type { LibraryListener } from './native-producer.js';
+import { Lifecycle } from '../lifecycle.js';
+import { producerHandle, type LibraryListener } from './native-producer.js';
 import type { Headers } from '../record.js';
 
 // Logs and errors reach JavaScript only when polled.
@@ -21,24 +22,26 @@ export interface OutgoingRecord {
  */
 export class TransactionalProducer {
   private readonly client: kafkaJavascript.Producer;
-  // The binding's disconnect of a client never connected, or a second one, runs its cleanup on memory it does not own (a segfault).
-  private connecting = false;
-  private disconnected: Promise<void> | undefined;
+  // Its life: connected once, every transaction call counted, disconnected once (src/kafka/lifecycle.ts).
+  private readonly life: Lifecycle;
 
   constructor(config: ProducerGlobalConfig, private readonly timeoutMs: number, onLibrary: LibraryListener) {
     this.client = new kafkaJavascript.Producer(config);
+    this.life = new Lifecycle('transactional producer', producerHandle(this.client));
+    this.client.on('disconnected', () => this.life.lost());
     this.client.on('event.log', (event: { message?: unknown }) => onLibrary(String(event.message)));
     this.client.on('event.error', (error) => onLibrary(`Error: ${error.message}`));
   }
 
   /** Connects and runs initTransactions, which fences an earlier producer of the same transactional id and aborts what it left open. */
-  async connect(): Promise<void> {
-    this.connecting = true;
-    await new Promise<void>((resolve, reject) => {
-      this.client.connect({ timeout: this.timeoutMs }, (error) => (error ? reject(error) : resolve()));
+  connect(): Promise<void> {
+    return this.life.connect(async () => {
+      await new Promise<void>((resolve, reject) => {
+        this.client.connect({ timeout: this.timeoutMs }, (error) => (error ? reject(error) : resolve()));
+      });
+      this.client.setPollInterval(POLL_INTERVAL_MS);
+      await this.callback((done) => this.client.initTransactions(this.timeoutMs, done));
     });
-    this.client.setPollInterval(POLL_INTERVAL_MS);
-    await this.call((done) => this.client.initTransactions(this.timeoutMs, done));
   }
 
   begin(): Promise<void> {
@@ -51,7 +54,8 @@ export class TransactionalProducer {
   }
 
   sendOffsets(offsets: TopicPartitionOffsetAndMetadata[], consumer: NativeConsumer): Promise<void> {
-    return this.call((done) => this.client.sendOffsetsToTransaction(offsets, consumer.client, this.timeoutMs, done));
+    // The consumer's native handle is used too: it must not be disconnected under this call.
+    return consumer.use((client) => this.call((done) => this.client.sendOffsetsToTransaction(offsets, client, this.timeoutMs, done)));
   }
 
   commit(): Promise<void> {
@@ -62,16 +66,17 @@ export class TransactionalProducer {
     return this.call((done) => this.client.abortTransaction(this.timeoutMs, done));
   }
 
-  disconnect(): Promise<void> {
-    if (!this.connecting) return Promise.resolve();
-    this.disconnected ??= new Promise((resolve) => {
-      this.client.setPollInterval(0);
-      this.client.disconnect(0, () => resolve());
-    });
-    return this.disconnected;
+  async disconnect(): Promise<void> {
+    this.client.setPollInterval(0);
+    await this.life.close();
   }
 
+  // A transaction call, counted: disconnect waits for it.
   private call(operation: (done: (error: LibrdKafkaError | null) => void) => void): Promise<void> {
+    return this.life.call(() => this.callback(operation));
+  }
+
+  private callback(operation: (done: (error: LibrdKafkaError | null) => void) => void): Promise<void> {
     return new Promise((resolve, reject) => operation((error) => (error ? reject(error) : resolve())));
   }
 }
