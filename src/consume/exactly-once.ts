@@ -6,9 +6,10 @@ import { EMPTY_AGGREGATE, addOrder, type Aggregate } from '../processing/aggrega
 import { decodeCommitMetadata, type CommitState } from '../processing/commit-metadata.js';
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch, type PlannedCommit } from './dispatch.js';
-import { dispatchNeeds, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { dispatchNeeds, inFlight, type ConsumeMode, type ConsumeParts } from './mode.js';
 import { offsetCommits, warnOnceTooBig, type OffsetCommit } from './offset-commits.js';
 import { deadLetterOf } from './process-order.js';
+import type { RestoreWork } from './restores.js';
 
 // Commits follow each other as soon as something finished; this tick only catches what a failed commit left.
 const COMMIT_EVERY_MS = 100;
@@ -46,31 +47,30 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
 
   // A partition's aggregate and the offsets done above its committed one travel in the offset's
   // metadata: one committed() call, whatever its history. Offsets committed by orders before that have
-  // their snapshot in the aggregates topic. Awaited before any record of these partitions is read.
-  const restore = async (): Promise<void> => {
-    const leases = totals.restoring().flatMap((partition) => totals.lease(partition) ?? []);
-    if (leases.length === 0) return;
-    const partitions = leases.map((lease) => lease.partition);
-    // read_committed: an offset commit in a transaction still open is waited for, not read stale.
-    const committed = await consumer.committed(options.topic, partitions, session.timeoutMs * 3);
-    const restored = new Map<number, { aggregate: Aggregate; doneAbove: number[] }>();
-    const older = new Map<number, number>();
-    for (const { partition, offset, metadata } of committed) {
-      const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
-      if (decoded === undefined) restored.set(partition, { aggregate: EMPTY_AGGREGATE, doneAbove: [] });
-      // At-least-once commits carry no aggregate: as with offsets of no metadata, the aggregates topic is asked.
-      else if (decoded.kind === 'ours' && decoded.state.aggregate !== undefined) restored.set(partition, { aggregate: decoded.state.aggregate, doneAbove: decoded.state.doneAbove });
-      else older.set(partition, offset);
-    }
-    if (older.size > 0) {
-      for (const [partition, { aggregate }] of await restoreAggregates(session, options.aggregatesTopic, source, older)) restored.set(partition, { aggregate, doneAbove: [] });
-    }
-    for (const lease of leases) {
-      const found = restored.get(lease.partition);
-      totals.restore(lease, found?.aggregate ?? EMPTY_AGGREGATE);
-      dispatch.skip(lease, found?.doneAbove ?? []);
-    }
-    session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...restored].map(([partition, { aggregate }]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
+  // their snapshot in the aggregates topic. Awaited before any record of these partitions is read, and
+  // applied only to a partition still restoring under the lease its assignment gave.
+  const restore: RestoreWork<{ aggregate: Aggregate; doneAbove: number[] }> = {
+    read: async (partitions, timeoutMs) => {
+      // read_committed: an offset commit in a transaction still open is waited for, not read stale.
+      const committed = await consumer.committed(options.topic, partitions, timeoutMs);
+      const restored = new Map<number, { aggregate: Aggregate; doneAbove: number[] }>();
+      const older = new Map<number, number>();
+      for (const { partition, offset, metadata } of committed) {
+        const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
+        if (decoded === undefined) restored.set(partition, { aggregate: EMPTY_AGGREGATE, doneAbove: [] });
+        // At-least-once commits carry no aggregate: as with offsets of no metadata, the aggregates topic is asked.
+        else if (decoded.kind === 'ours' && decoded.state.aggregate !== undefined) restored.set(partition, { aggregate: decoded.state.aggregate, doneAbove: decoded.state.doneAbove });
+        else older.set(partition, offset);
+      }
+      if (older.size > 0) {
+        for (const [partition, { aggregate }] of await restoreAggregates(session, options.aggregatesTopic, source, older)) restored.set(partition, { aggregate, doneAbove: [] });
+      }
+      session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...restored].map(([partition, { aggregate }]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
+      return restored;
+    },
+    apply: (lease, found) => {
+      if (totals.restore(lease, found?.aggregate ?? EMPTY_AGGREGATE)) dispatch.skip(lease, found?.doneAbove ?? []);
+    },
   };
 
   // What a transaction commits for a partition: its aggregate with the fresh orders, and what is done above the front.
@@ -142,8 +142,8 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   };
   const mode = inFlight(parts, dispatch, { commit: commitFinished, everyMs: COMMIT_EVERY_MS, eager: true }, {
     connect: () => transactions.connect(),
-    assigned: () => untilRestored(parts, restore),
+    restore,
   });
   const { consumer } = mode;
-  return { ...mode, settle: async () => {} };
+  return mode;
 }
