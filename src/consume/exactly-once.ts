@@ -99,9 +99,14 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   // A transaction that failed may still have committed (a commit under way when its broker went away, a
   // producer left behind): its offsets and their metadata tell, read as stable offsets.
   let uncertain: OffsetCommit<Outcome>[] | undefined;
-  const landed = async (commits: OffsetCommit<Outcome>[]): Promise<boolean> => {
-    const found = await consumer.committed(options.topic, commits.map(({ partition }) => partition), session.timeoutMs);
-    return commits.every(({ partition, plan, metadata }) => found.some((entry) => entry.partition === partition && entry.offset === plan.next && entry.metadata === metadata));
+  // Judged on the partitions still owned under its leases: a transaction is all or nothing, so one of them
+  // showing what it wrote proves it committed, whatever a later owner did to the others since.
+  const landed = async (commits: OffsetCommit<Outcome>[]): Promise<OffsetCommit<Outcome>[]> => {
+    const owned = commits.filter(({ lease }) => totals.holds(lease));
+    if (owned.length === 0) return [];
+    const found = await consumer.committed(options.topic, owned.map(({ partition }) => partition), session.timeoutMs);
+    const wrote = owned.some(({ partition, plan, metadata }) => found.some((entry) => entry.partition === partition && entry.offset === plan.next && entry.metadata === metadata));
+    return wrote ? owned : [];
   };
 
   /**
@@ -111,8 +116,10 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
    */
   const commitFinished = async (partitions?: number[]): Promise<boolean> => {
     if (uncertain !== undefined) {
+      // Fenced first: left open, the transaction would hold the group's offsets (and every commit) back 10-20 s.
+      await transactions.fence();
       // Not sent again if it landed: its dead letters would be written twice.
-      if (await landed(uncertain)) committed(uncertain);
+      committed(await landed(uncertain));
       uncertain = undefined;
     }
     const commits = offsetCommits(dispatch, partitions, stateOf, tooBig);
@@ -143,6 +150,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   const mode = inFlight(parts, dispatch, { commit: commitFinished, everyMs: COMMIT_EVERY_MS, eager: true }, {
     connect: () => transactions.connect(),
     restore,
+    close: () => transactions.close(session.timeoutMs),
   });
   const { consumer } = mode;
   return mode;
