@@ -47,8 +47,9 @@ export class Restores<R> {
       for (const lease of leases) this.work.apply(lease, found.get(lease.partition));
     });
     this.running.add(run);
-    void run.finally(() => this.running.delete(run));
-    return Promise.race([run, ended(this.signal)]);
+    const forget = (): void => { this.running.delete(run); };
+    void run.then(forget, forget);
+    return untilEnded(run, this.signal);
   }
 
   /**
@@ -74,11 +75,16 @@ export class Restores<R> {
   }
 }
 
-/** Resolves when `signal` aborts. */
-function ended(signal: AbortSignal): Promise<void> {
+/** Resolves when `run` settles or `signal` aborts, whichever comes first; the listener goes with it. */
+function untilEnded(run: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
+    const end = (): void => {
+      signal.removeEventListener('abort', end);
+      resolve();
+    };
+    signal.addEventListener('abort', end, { once: true });
+    void run.then(end, end);
   });
 }
 
