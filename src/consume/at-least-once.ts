@@ -4,9 +4,10 @@ import { authorizationFailure } from '../kafka/failures.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch } from './dispatch.js';
-import { dispatchNeeds, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { dispatchNeeds, inFlight, type ConsumeMode, type ConsumeParts } from './mode.js';
 import { MetadataFit, offsetCommits } from './offset-commits.js';
 import { deadLetterOf } from './process-order.js';
+import type { RestoreWork } from './restores.js';
 import { decodeCommitMetadata } from '../processing/commit-metadata.js';
 
 // The offsets below which every record is done are committed this often, on a rebalance and at the end;
@@ -65,20 +66,27 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     }
     return true;
   };
-  // What the last commit named as done above its offset is passed, not run again.
-  const skipDone = (partitions: number[]): Promise<void> => untilRestored(parts, async () => {
-    for (const { partition, offset, metadata } of await consumer.committed(options.topic, partitions, session.timeoutMs)) {
-      const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
-      const lease = totals.lease(partition);
-      if (decoded?.kind === 'ours' && lease !== undefined) dispatch.skip(lease, decoded.state.doneAbove);
-    }
-  });
+  // What the last commit named as done above its offset is passed, not run again; only under the lease
+  // of the assignment that read it, as a later one of the same partition has its own.
+  const restore: RestoreWork<number[]> = {
+    read: async (partitions, timeoutMs) => {
+      const found = new Map<number, number[]>();
+      for (const { partition, offset, metadata } of await consumer.committed(options.topic, partitions, timeoutMs)) {
+        const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
+        if (decoded?.kind === 'ours') found.set(partition, decoded.state.doneAbove);
+      }
+      return found;
+    },
+    apply: (lease, doneAbove) => {
+      if (doneAbove !== undefined && totals.holds(lease)) dispatch.skip(lease, doneAbove);
+    },
+  };
   const mode = inFlight(parts, dispatch, { commit: commitFinished, everyMs: COMMIT_EVERY_MS, eager: false }, {
     connect: async () => { await session.connect(producer, 'dead-letter producer'); },
-    assigned: skipDone,
+    restore,
   });
   const { consumer } = mode;
   // A refused commit is answered after commit() returned: metadata too large steps down for the next ones.
   consumer.commitRefused = (error) => fit.refused(error);
-  return { ...mode, settle: async () => {} };
+  return mode;
 }

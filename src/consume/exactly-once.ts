@@ -6,9 +6,10 @@ import { EMPTY_AGGREGATE, addOrder, type Aggregate } from '../processing/aggrega
 import { decodeCommitMetadata, type CommitState } from '../processing/commit-metadata.js';
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch, type PlannedCommit } from './dispatch.js';
-import { dispatchNeeds, inFlight, untilRestored, type ConsumeMode, type ConsumeParts } from './mode.js';
+import { dispatchNeeds, inFlight, type ConsumeMode, type ConsumeParts } from './mode.js';
 import { MetadataFit, offsetCommits, type OffsetCommit } from './offset-commits.js';
 import { deadLetterOf } from './process-order.js';
+import type { RestoreWork } from './restores.js';
 
 // Commits follow each other as soon as something finished; this tick only catches what a failed commit left.
 const COMMIT_EVERY_MS = 100;
@@ -46,31 +47,30 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
 
   // A partition's aggregate and the offsets done above its committed one travel in the offset's
   // metadata: one committed() call, whatever its history. Offsets committed by orders before that have
-  // their snapshot in the aggregates topic. Awaited before any record of these partitions is read.
-  const restore = async (): Promise<void> => {
-    const leases = totals.restoring().flatMap((partition) => totals.lease(partition) ?? []);
-    if (leases.length === 0) return;
-    const partitions = leases.map((lease) => lease.partition);
-    // read_committed: an offset commit in a transaction still open is waited for, not read stale.
-    const committed = await consumer.committed(options.topic, partitions, session.timeoutMs * 3);
-    const restored = new Map<number, { aggregate: Aggregate; doneAbove: number[] }>();
-    const older = new Map<number, number>();
-    for (const { partition, offset, metadata } of committed) {
-      const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
-      if (decoded === undefined) restored.set(partition, { aggregate: EMPTY_AGGREGATE, doneAbove: [] });
-      // At-least-once commits carry no aggregate: as with offsets of no metadata, the aggregates topic is asked.
-      else if (decoded.kind === 'ours' && decoded.state.aggregate !== undefined) restored.set(partition, { aggregate: decoded.state.aggregate, doneAbove: decoded.state.doneAbove });
-      else older.set(partition, offset);
-    }
-    if (older.size > 0) {
-      for (const [partition, { aggregate }] of await restoreAggregates(session, options.aggregatesTopic, source, older)) restored.set(partition, { aggregate, doneAbove: [] });
-    }
-    for (const lease of leases) {
-      const found = restored.get(lease.partition);
-      totals.restore(lease, found?.aggregate ?? EMPTY_AGGREGATE);
-      dispatch.skip(lease, found?.doneAbove ?? []);
-    }
-    session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...restored].map(([partition, { aggregate }]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
+  // their snapshot in the aggregates topic. Awaited before any record of these partitions is read, and
+  // applied only to a partition still restoring under the lease its assignment gave.
+  const restore: RestoreWork<{ aggregate: Aggregate; doneAbove: number[] }> = {
+    read: async (partitions, timeoutMs) => {
+      // read_committed: an offset commit in a transaction still open is waited for, not read stale.
+      const committed = await consumer.committed(options.topic, partitions, timeoutMs);
+      const restored = new Map<number, { aggregate: Aggregate; doneAbove: number[] }>();
+      const older = new Map<number, number>();
+      for (const { partition, offset, metadata } of committed) {
+        const decoded = offset < 0 ? undefined : decodeCommitMetadata(offset, metadata);
+        if (decoded === undefined) restored.set(partition, { aggregate: EMPTY_AGGREGATE, doneAbove: [] });
+        // At-least-once commits carry no aggregate: as with offsets of no metadata, the aggregates topic is asked.
+        else if (decoded.kind === 'ours' && decoded.state.aggregate !== undefined) restored.set(partition, { aggregate: decoded.state.aggregate, doneAbove: decoded.state.doneAbove });
+        else older.set(partition, offset);
+      }
+      if (older.size > 0) {
+        for (const [partition, { aggregate }] of await restoreAggregates(session, options.aggregatesTopic, source, older)) restored.set(partition, { aggregate, doneAbove: [] });
+      }
+      session.logger.info(`restored ${options.topic} partitions ${partitions.join(', ')}: ${[...restored].map(([partition, { aggregate }]) => `p${partition} count=${aggregate.count}`).join(' ')}`);
+      return restored;
+    },
+    apply: (lease, found) => {
+      if (totals.restore(lease, found?.aggregate ?? EMPTY_AGGREGATE)) dispatch.skip(lease, found?.doneAbove ?? []);
+    },
   };
 
   // What a transaction commits for a partition: its aggregate with the fresh orders, and what is done above the front.
@@ -99,9 +99,14 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   // A transaction that failed may still have committed (a commit under way when its broker went away, a
   // producer left behind): its offsets and their metadata tell, read as stable offsets.
   let uncertain: OffsetCommit<Outcome>[] | undefined;
-  const landed = async (commits: OffsetCommit<Outcome>[]): Promise<boolean> => {
-    const found = await consumer.committed(options.topic, commits.map(({ partition }) => partition), session.timeoutMs);
-    return commits.every(({ partition, plan, metadata }) => found.some((entry) => entry.partition === partition && entry.offset === plan.next && entry.metadata === metadata));
+  // Judged on the partitions still owned under its leases: a transaction is all or nothing, so one of them
+  // showing what it wrote proves it committed, whatever a later owner did to the others since.
+  const landed = async (commits: OffsetCommit<Outcome>[]): Promise<OffsetCommit<Outcome>[]> => {
+    const owned = commits.filter(({ lease }) => totals.holds(lease));
+    if (owned.length === 0) return [];
+    const found = await consumer.committed(options.topic, owned.map(({ partition }) => partition), session.timeoutMs);
+    const wrote = owned.some(({ partition, plan, metadata }) => found.some((entry) => entry.partition === partition && entry.offset === plan.next && entry.metadata === metadata));
+    return wrote ? owned : [];
   };
 
   /**
@@ -111,8 +116,10 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
    */
   const commitFinished = async (partitions?: number[]): Promise<boolean> => {
     if (uncertain !== undefined) {
+      // Fenced first: left open, the transaction would hold the group's offsets (and every commit) back 10-20 s.
+      await transactions.fence();
       // Not sent again if it landed: its dead letters would be written twice.
-      if (await landed(uncertain)) committed(uncertain);
+      committed(await landed(uncertain));
       uncertain = undefined;
     }
     const commits = offsetCommits(dispatch, partitions, stateOf, fit);
@@ -143,8 +150,9 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   };
   const mode = inFlight(parts, dispatch, { commit: commitFinished, everyMs: COMMIT_EVERY_MS, eager: true }, {
     connect: () => transactions.connect(),
-    assigned: () => untilRestored(parts, restore),
+    restore,
+    close: () => transactions.close(session.timeoutMs),
   });
   const { consumer } = mode;
-  return { ...mode, settle: async () => {} };
+  return mode;
 }

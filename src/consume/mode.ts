@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { OrderDecoder } from '../avro/codec.js';
 import type { ConsumeOptions } from '../config/flags.js';
-import { OrdersError, messageOf } from '../errors.js';
+import { messageOf } from '../errors.js';
 import type { NativeConsumer } from '../kafka/consumer/native-consumer.js';
 import type { Membership } from '../kafka/consumer/group-protocol.js';
 import type { BatchHandler, DoneOffsets, RebalanceHooks } from '../kafka/consumer/reader.js';
@@ -11,6 +10,7 @@ import type { PartitionTotals } from '../processing/partition-totals.js';
 import { Committer } from './committer.js';
 import type { Dispatch, DispatchNeeds } from './dispatch.js';
 import { orderProcessor } from './process-order.js';
+import { Restores, type RestoreWork } from './restores.js';
 import type { ConsumeEvents, Tally } from './tally.js';
 
 /** What both guarantees work with; `totals`, `tally` and `gate` are the only state that changes. */
@@ -45,7 +45,10 @@ export interface ConsumeMode {
    * backoffs short instead) and commits what finished.
    */
   drain(): Promise<void>;
-  /** Waits for work started outside a batch (a restore) so the summary is final. */
+  /**
+   * After the consumer closed: waits (bounded) for the last calls of abandoned restores, so nothing
+   * changes the totals after the summary, and closes the clients the guarantee made.
+   */
   settle(): Promise<void>;
 }
 
@@ -79,18 +82,20 @@ export function followRebalances(
 
 /**
  * What both guarantees build around a Dispatch: the consumer (what finished is committed before a
- * revoke takes partitions away), the handler that starts records, and the drain that commits the rest.
+ * revoke takes partitions away), one restore per assignment, the handler that starts records, the
+ * drain that commits the rest, and the settle that closes what `setup.close` names.
  */
-export function inFlight<T>(
+export function inFlight<T, R>(
   parts: ConsumeParts,
   dispatch: Dispatch<T>,
   commits: { commit: (partitions?: number[]) => Promise<boolean>; everyMs: number; eager: boolean },
-  setup: { connect: () => Promise<void>; assigned?: (partitions: number[]) => Promise<void> },
-): Omit<ConsumeMode, 'settle'> {
+  setup: { connect: () => Promise<void>; restore: RestoreWork<R>; close?: () => Promise<void> },
+): ConsumeMode {
   let committer: Committer | undefined;
   const consumer = parts.session.consumer(parts.options.group, parts.membership);
+  const restores = new Restores(parts, setup.restore);
   const rebalance = followRebalances(parts, dispatch, {
-    ...(setup.assigned === undefined ? {} : { assigned: setup.assigned }),
+    assigned: (partitions) => restores.assigned(partitions),
     revoking: async (partitions) => {
       await committer?.now(partitions);
     },
@@ -108,36 +113,17 @@ export function inFlight<T>(
     },
     handle: (records) => dispatch.accept(records),
     drain: async () => {
+      // Before the consumer closes: a restore under way gets a while (--exit-at-end), none after a stop.
+      await restores.close(parts.session.timeoutMs);
       await dispatch.idle();
       // Everything finished is committed before the consumer leaves, unless Ctrl-C or a fatal failure says go.
       await committer?.close(() => dispatch.allCommitted(), parts.stop);
     },
+    settle: async () => {
+      await restores.settled(parts.session.timeoutMs);
+      await setup.close?.();
+    },
   };
-}
-
-// A committed offset that could not be read is asked for again this soon at first, doubling up to the cap.
-const FIRST_RETRY_MS = 200;
-const MAX_RETRY_MS = 2_000;
-
-/**
- * Runs `restore` (reading the committed offsets of newly assigned partitions) until it works, Ctrl-C, or
- * a failure no retry fixes, which stops the command. The reader waits for it before it reads those
- * partitions: what the last commit named as done is known before any record of theirs is taken in.
- */
-export async function untilRestored(parts: ConsumeParts, restore: () => Promise<void>): Promise<void> {
-  for (let pause = FIRST_RETRY_MS; !parts.stop.aborted; pause = Math.min(2 * pause, MAX_RETRY_MS)) {
-    try {
-      await restore();
-      return;
-    } catch (error) {
-      if (error instanceof OrdersError && !error.canRetry) {
-        parts.session.fail(error);
-        return;
-      }
-      parts.session.logger.warn(`could not read the committed offsets of ${parts.options.topic}, trying again: ${messageOf(error)}`);
-      await sleep(pause, undefined, { signal: parts.stop }).catch(() => undefined);
-    }
-  }
 }
 
 /** What a Dispatch needs of the parts: the slots, the stop, the leases of the totals, the order processing, the session's failure. */

@@ -65,13 +65,22 @@ export class PartitionTotals {
     return owned === undefined ? undefined : { partition, generation: owned.generation };
   }
 
-  /** Exactly-once: the restored aggregate of a partition assigned under `lease`; false if the lease is void. */
+  /**
+   * Exactly-once: the restored aggregate of a partition assigned under `lease`; false (and nothing
+   * written) if the lease is void or the partition is live already: an older aggregate never
+   * overwrites what was folded in since.
+   */
   restore(lease: Lease, aggregate: Aggregate): boolean {
     const owned = this.current(lease);
-    if (owned === undefined) return false;
+    if (owned === undefined || !owned.restoring) return false;
     owned.aggregate = aggregate;
     owned.restoring = false;
     return true;
+  }
+
+  /** True while `lease` is the partition's current one: no rebalance took it away since. */
+  holds(lease: Lease): boolean {
+    return this.current(lease) !== undefined;
   }
 
   /** The aggregate of an owned, ready partition. */

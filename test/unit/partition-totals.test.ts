@@ -85,4 +85,15 @@ describe('partition totals, exactly-once', () => {
     assert.equal(totals.restore(first, { totalCents: 1, count: 1 }), false);
     assert.deepEqual(totals.restoring(), [0]);
   });
+
+  it('refuse a second restore of a live partition under the same lease: an older aggregate never overwrites a newer one (issue 25, point 4)', () => {
+    const totals = new PartitionTotals(true);
+    totals.assign([0]);
+    const owned = lease(totals, 0);
+    assert.ok(totals.restore(owned, { totalCents: 500, count: 2 }));
+    assert.ok(totals.set(owned, { totalCents: 900, count: 3 }));
+    // A restore of an overlapping assignment that read the committed offsets before the last commit.
+    assert.equal(totals.restore(owned, { totalCents: 500, count: 2 }), false);
+    assert.deepEqual(totals.aggregateOf(owned), { totalCents: 900, count: 3 });
+  });
 });

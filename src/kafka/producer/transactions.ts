@@ -41,6 +41,8 @@ export class Transactions {
   private producer: TransactionalProducer | undefined;
   // A transaction was begun and neither committed nor aborted yet.
   private open = false;
+  // Producers left behind with a stuck call: each disconnected once its call came back.
+  private readonly leftBehind = new Set<Promise<void>>();
 
   constructor(private readonly session: KafkaSession, readonly transactionalId: string, private readonly timeoutMs: number) {}
 
@@ -56,6 +58,26 @@ export class Transactions {
   }
 
   /**
+   * Before the outcome of a failed transaction is read: a producer let go of (its abort failed, a fatal
+   * error, a stuck call) may have left it open, holding the group's offsets back for 10-20 s; a new
+   * producer's initTransactions with the same id ends it at once. A producer still here aborted it.
+   */
+  async fence(): Promise<void> {
+    if (this.producer === undefined) await this.connect();
+  }
+
+  /**
+   * Disconnects the producer and those left behind whose stuck call came back, `waitMs` at most; one
+   * still stuck is left to the process exit (its disconnect would wait for that call).
+   */
+  async close(waitMs: number): Promise<void> {
+    const closing = Promise.allSettled([...this.leftBehind, this.producer?.disconnect()]);
+    const timer = new AbortController();
+    await Promise.race([closing, sleep(waitMs, undefined, { signal: timer.signal }).catch(() => undefined)]);
+    timer.abort();
+  }
+
+  /**
    * Runs `work` in a transaction and commits it; on any failure aborts it and rethrows. A transaction
    * that neither commits nor fails within the session's timeout leaves its producer behind (see below).
    */
@@ -66,17 +88,19 @@ export class Transactions {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new StuckTransaction(this.session.timeoutMs)), this.session.timeoutMs);
     });
+    const attempt = (async () => {
+      await producer.begin();
+      // A producer left behind whose call came back says nothing of its successor's transaction.
+      if (this.producer === producer) this.open = true;
+      const result = await work(producer);
+      await this.commit(producer);
+      if (this.producer === producer) this.open = false;
+      return result;
+    })();
     try {
-      return await Promise.race([(async () => {
-        await producer.begin();
-        this.open = true;
-        const result = await work(producer);
-        await this.commit(producer);
-        this.open = false;
-        return result;
-      })(), late]);
+      return await Promise.race([attempt, late]);
     } catch (error) {
-      if (error instanceof StuckTransaction) this.leave(producer, error);
+      if (error instanceof StuckTransaction) this.leave(producer, error, attempt);
       else await this.recover(producer, error);
       throw error;
     } finally {
@@ -88,12 +112,15 @@ export class Transactions {
   // cached was on a broker that died (confluentinc/librdkafka#5456, #5511): the consumer stalled, and
   // its rebalance never finished. Nothing cancels the call; a new producer with the same id fences this
   // one and aborts its transaction, so the same orders are committed once, by the new one.
-  private leave(producer: TransactionalProducer, error: StuckTransaction): void {
+  private leave(producer: TransactionalProducer, error: StuckTransaction, stuck: Promise<unknown>): void {
     this.session.logger.warn(`${error.message}; starting a new transactional producer`);
     if (this.producer === producer) this.producer = undefined;
     this.open = false;
-    // Its disconnect would wait for the stuck call too.
+    // Its disconnect would wait for the stuck call too: it comes once the call came back (the fence may end it).
     this.session.forget(producer);
+    const closed = stuck.then(() => {}, () => {}).then(() => producer.disconnect()).catch(() => {});
+    this.leftBehind.add(closed);
+    void closed.finally(() => this.leftBehind.delete(closed));
   }
 
   // A commit that timed out (e.g. the broker is restarting) may be retried as it is.
