@@ -7,7 +7,7 @@
  * A round is a pure function of (seed, round) (see plan.ts): `--seed S --round R` replays it.
  * Every process it starts is stopped; every wait has a deadline.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -208,9 +208,9 @@ async function round(plan: RoundPlan, brokers: string, cluster: boolean, counts:
         }
       } else if (event.kind === 'broker-restart' && cluster) {
         const node = 1 + Math.floor(choose() * 3);
-        const stop = spawnSync('bash', ['scripts/kafka-cluster.sh', 'stop-node', String(node)], { cwd: ROOT, timeout: 120_000, encoding: 'utf8' });
-        const start = spawnSync('bash', ['scripts/kafka-cluster.sh', 'start-node', String(node)], { cwd: ROOT, timeout: 180_000, encoding: 'utf8' });
-        if (stop.status !== 0 || start.status !== 0) failures.push(`restarting broker ${node} failed: ${stop.stderr}${start.stderr}`.slice(0, 500));
+        const stop = await clusterScript(['stop-node', String(node)], 120_000);
+        const start = stop.code === 0 ? await clusterScript(['start-node', String(node)], 180_000) : stop;
+        if (start.code !== 0) failures.push(`restarting broker ${node} failed: ${start.stderr}`.slice(0, 500));
         counts.brokerRestart++;
       }
     }
@@ -245,6 +245,19 @@ async function round(plan: RoundPlan, brokers: string, cluster: boolean, counts:
   if (verify === undefined) return finish();
   check(plan, verify, failures);
   return finish(verify);
+}
+
+/** scripts/kafka-cluster.sh, not blocking the loop: the members' output must keep flowing meanwhile. */
+async function clusterScript(args: string[], ms: number): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn('bash', ['scripts/kafka-cluster.sh', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(child);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  running.delete(child);
+  return { code, stderr };
 }
 
 async function runVerify(topic: string, dlq: string, group: string, brokers: string, failures: string[]): Promise<Record<string, unknown> | undefined> {
