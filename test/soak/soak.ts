@@ -82,7 +82,8 @@ class Orders {
 
   /** Waits up to `ms` for the exit; past that, SIGKILL and undefined. */
   async exit(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
-    const timer = sleep(ms).then(() => undefined);
+    // Unreferenced: a deadline left pending must not keep the soak alive once every round is over.
+    const timer = sleep(ms, undefined, { ref: false }).then(() => undefined);
     const result = await Promise.race([this.exited, timer]);
     if (result === undefined) {
       this.child.kill('SIGKILL');
