@@ -6,17 +6,19 @@ import { dlqReplay } from './commands/dlq-replay.js';
 import { dlqTail } from './commands/dlq-tail.js';
 import { produce } from './commands/produce.js';
 import { stats } from './commands/stats.js';
+import { verify } from './commands/verify.js';
 import type { FlagSet, RawFlags, RawValue } from './config/flag-kit.js';
 import {
   consumeFlags, dlqReplayFlags, dlqTailFlags, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions,
-  parseStatsOptions, produceFlags, statsFlags,
+  parseStatsOptions, parseVerifyOptions, produceFlags, statsFlags, verifyFlags,
 } from './config/flags.js';
-import { BadInputError, DeliveryError, InternalError, errorLines, exitCodeOf, messageOf } from './errors.js';
+import { BadInputError, DeliveryError, InternalError, MismatchError, errorLines, exitCodeOf, messageOf } from './errors.js';
 import { consumeView } from './output/consume-view.js';
 import { dlqReplayView } from './output/dlq-replay-view.js';
 import { dlqTailView } from './output/dlq-tail-view.js';
 import { produceView } from './output/produce-view.js';
 import { statsView } from './output/stats-view.js';
+import { verifyView } from './output/verify-view.js';
 import type { View } from './output/terminal.js';
 import { run, type CommandSpec, type RunOptions } from './run.js';
 
@@ -58,6 +60,17 @@ const statsCommand: CommandSpec<ReturnType<typeof parseStatsOptions>, ReturnType
   flags: statsFlags, parse: parseStatsOptions, clientId: 'orders-stats',
   view: (options, term) => statsView(term, options.byPartition, options.lag),
   run: async (options, session, view) => view.show(await stats(options, session)),
+};
+
+const verifyCommand: CommandSpec<ReturnType<typeof parseVerifyOptions>, ReturnType<typeof verifyView>> = {
+  name: 'verify', description: 'audit a group: does stats equal the orders its offsets passed, less their dead letters? exit 0 exact, 1 not',
+  flags: verifyFlags, parse: parseVerifyOptions, clientId: 'orders-verify',
+  view: (_options, term) => verifyView(term),
+  run: async (options, session, view) => {
+    const result = await verify(options, session);
+    view.show(result);
+    if (result.problems.length > 0) throw new MismatchError(`group ${options.group} is not exact: ${result.problems.join('; ')}`);
+  },
 };
 
 const dlqReplayCommand: CommandSpec<ReturnType<typeof parseDlqReplayOptions>, ReturnType<typeof dlqReplayView>> = {
@@ -102,7 +115,7 @@ export function program(writeError: (line: string) => void = (line) => process.s
     // Commander's error and its suggestion as one `orders: ...` line, like every other error of this tool.
     .configureOutput({ outputError: (text) => writeError(commanderLine(text)) })
     .exitOverride();
-  const specs = [produceCommand, consumeCommand, dlqTailCommand, statsCommand, dlqReplayCommand] as CommandSpec<RunOptions, View>[];
+  const specs = [produceCommand, consumeCommand, dlqTailCommand, statsCommand, dlqReplayCommand, verifyCommand] as CommandSpec<RunOptions, View>[];
   for (const spec of specs) {
     withFlags(cli.command(spec.name).description(spec.description), spec.flags)
       .action((values: Record<string, unknown>) => run(spec, rawFlags(spec.flags, values)));

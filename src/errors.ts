@@ -1,6 +1,6 @@
 /** Every failure the tool reports is one of these; checks read the class or its flags, never the message. */
 export const errorCodes = [
-  'usage', 'bad-input', 'broker', 'registry', 'authentication', 'authorization', 'missing-topic', 'missing-group', 'delivery', 'aggregates-gap', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
+  'usage', 'bad-input', 'broker', 'registry', 'authentication', 'authorization', 'missing-topic', 'missing-group', 'delivery', 'aggregates-gap', 'mismatch', 'interrupted', 'undecodable', 'simulated-failure', 'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -83,6 +83,11 @@ export class DeliveryError extends OrdersError {
 /** The group's committed offsets have no matching aggregate: totals built on them would be wrong. */
 export class AggregatesGapError extends OrdersError {
   readonly code = 'aggregates-gap';
+}
+
+/** orders verify found the group's figures not exact: the report says how. */
+export class MismatchError extends OrdersError {
+  readonly code = 'mismatch';
 }
 
 /** Ctrl-C or SIGTERM before the command got going; nothing was done. */

@@ -138,6 +138,13 @@ export const statsFlags = {
   lag: switchFlag('--lag', 'with --json: after the totals line, one line per partition (committed and end offsets, lag, owner) and one for the group (the text output always shows them)'),
 } satisfies FlagSet;
 
+export const verifyFlags = {
+  ...commonFlags,
+  group: consumeFlags.group,
+  topic: statsFlags.topic,
+  dlqTopic: consumeFlags.dlqTopic,
+} satisfies FlagSet;
+
 export const dlqReplayFlags = {
   ...commonFlags,
   ...metricsFlags,
@@ -176,6 +183,7 @@ export type ConsumeOptions = Resolved<typeof consumeFlags>;
 export type DlqTailOptions = Resolved<typeof dlqTailFlags>;
 export type StatsOptions = Resolved<typeof statsFlags>;
 export type DlqReplayOptions = Resolved<typeof dlqReplayFlags>;
+export type VerifyOptions = Resolved<typeof verifyFlags>;
 
 export function parseProduceOptions(raw: RawFlags, env: Env): ProduceOptions {
   const options = parseFlags(produceFlags, raw, env);
@@ -202,6 +210,10 @@ export function parseDlqTailOptions(raw: RawFlags, env: Env): DlqTailOptions {
 
 export function parseStatsOptions(raw: RawFlags, env: Env): StatsOptions {
   return parseFlags(statsFlags, raw, env);
+}
+
+export function parseVerifyOptions(raw: RawFlags, env: Env): VerifyOptions {
+  return parseFlags(verifyFlags, raw, env);
 }
 
 export function parseDlqReplayOptions(raw: RawFlags, env: Env): DlqReplayOptions {
