@@ -10,7 +10,8 @@ import { GUARANTEES } from './settings.js';
  * JSON turns a figure that was not measured (NaN) into null, and older files lack later parts, so every
  * figure may be missing: a missing one is left out of the chart, never drawn as 0.
  * A comparison with a Python loop goes beside the kcat ratio of its figure as `pythonRatio`
- * (orders / Python): the consume figures since issue 18.
+ * (orders / Python): the consume figures since issue 18; the bare KafkaConsumer loop beside both as
+ * `floorRatio` (orders / floor) since issue 27, which also draws the floor loop itself against kcat.
  */
 export interface ChartResults {
   startedAt?: string;
@@ -18,7 +19,7 @@ export interface ChartResults {
   machine?: { commit?: string };
   summary: {
     produce?: Compared;
-    consume?: Compared & { orders?: Partial<Record<string, Compared>> };
+    consume?: Compared & { orders?: Partial<Record<string, Compared>>; floor?: { ordersPerSecond?: Figure }; kcat?: { ordersPerSecond?: Figure } };
     latency?: { rate: number; seconds?: number; guarantee?: string; p50?: Figure; p99?: Figure; p999?: Figure; max?: Figure }[];
     targets?: Partial<Record<string, { bound?: Figure }>>;
   };
@@ -30,9 +31,10 @@ interface Compared {
   ratio?: Figure;
   steadyRatio?: Figure;
   pythonRatio?: Figure;
+  floorRatio?: Figure;
 }
 
-export const BASELINES = { kcat: 'kcat', python: 'Python loop' } as const;
+export const BASELINES = { kcat: 'kcat', floor: 'floor loop', python: 'Python loop' } as const;
 
 interface RatioRow {
   figure: string;
@@ -60,7 +62,7 @@ export function ratioRows(results: ChartResults): { ratios: RatioRow[]; targets:
   const { produce, consume, targets } = results.summary;
   const ratios: RatioRow[] = [];
   const targetRows: TargetRow[] = [];
-  const add = (figure: string, compared: Compared | undefined, targetKey?: string, pythonTargetKey?: string): void => {
+  const add = (figure: string, compared: Compared | undefined, targetKey?: string, pythonTargetKey?: string, floorTargetKey?: string): void => {
     const baseline = (name: string, ratio: Figure, key: string | undefined): void => {
       if (!measured(ratio)) return;
       ratios.push({ figure, baseline: name, ratio });
@@ -68,11 +70,17 @@ export function ratioRows(results: ChartResults): { ratios: RatioRow[]; targets:
       if (measured(bound)) targetRows.push({ figure, baseline: name, target: bound });
     };
     baseline(BASELINES.kcat, compared?.ratio, targetKey);
+    baseline(BASELINES.floor, compared?.floorRatio, floorTargetKey);
     baseline(BASELINES.python, compared?.pythonRatio, pythonTargetKey);
   };
   const steady = (figure: string, compared: Compared | undefined): void => add(figure, { ratio: compared?.steadyRatio });
   add('produce', produce, 'produce');
-  for (const guarantee of GUARANTEES) add(`consume ${guarantee}`, consume?.orders?.[guarantee], targetKey(guarantee), pythonTargetKey(guarantee));
+  const floor = consume?.floor?.ordersPerSecond;
+  const kcat = consume?.kcat?.ordersPerSecond;
+  if (measured(floor) && measured(kcat)) add('consume, the floor loop', { ratio: floor / kcat });
+  for (const guarantee of GUARANTEES) {
+    add(`consume ${guarantee}`, consume?.orders?.[guarantee], targetKey(guarantee), pythonTargetKey(guarantee), floorTargetKey(guarantee));
+  }
   for (const guarantee of GUARANTEES) steady(`consume ${guarantee}, excl. start-up`, consume?.orders?.[guarantee]);
   // Results from before the two guarantees were measured side by side: one consume figure.
   add('consume', consume);
@@ -81,7 +89,9 @@ export function ratioRows(results: ChartResults): { ratios: RatioRow[]; targets:
 }
 
 const targetKey = (guarantee: string): string => (guarantee === 'exactly-once' ? 'consumeExactlyOnce' : 'consumeAtLeastOnce');
+// Issue 18's targets against the Python loop, in the results files of their time (issue 27 retired them).
 const pythonTargetKey = (guarantee: string): string => (guarantee === 'exactly-once' ? 'consumePythonExactlyOnce' : 'consumePythonAtLeastOnce');
+const floorTargetKey = (guarantee: string): string => (guarantee === 'exactly-once' ? 'consumeFloorExactlyOnce' : 'consumeFloorAtLeastOnce');
 
 const PERCENTILES = [['p50', 'p50'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max']] as const;
 

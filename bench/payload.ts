@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { encodeOrder } from '../src/avro/codec.js';
-import { orderGenerator } from '../src/orders/generate.js';
+import { orderGenerator, seededRandom } from '../src/orders/generate.js';
 
 /** The same keys and Avro values `orders produce --seed` sends, laid out for `kcat -P -l -K -D`. */
 export interface Payload {
@@ -78,23 +78,44 @@ export function mismatch(output: Buffer, payload: Payload): string | undefined {
 }
 
 /**
- * The orders `orders produce --seed` makes, as the JSON lines `orders produce --input` reads (createdAt
- * ISO-8601, as dlq-tail --json prints it), written 10,000 lines at a time.
+ * JSON lines as users write them (issue 27), not as orders itself prints them: Python's json.dumps
+ * spacing (", " and ": ") on two lines of three and JSON.stringify's on the third; random UUID orderIds
+ * and two-decimal prices of the seeded orders; createdAt a different instant each line over the last 30
+ * days, alternating ISO-8601 with milliseconds (Python's isoformat "+00:00" and JavaScript's "Z", in turn)
+ * and epoch milliseconds. Written 10,000 lines at a time.
  */
 export function writeInputLines(file: string, count: number, seed: number): void {
   const nextOrder = orderGenerator(seed);
+  const random = seededRandom(seed ^ 0x5eed);
+  const newest = Date.now();
   mkdirSync(dirname(file), { recursive: true });
   const fd = openSync(file, 'w');
   try {
     for (let written = 0; written < count;) {
       const lines: string[] = [];
       for (; lines.length < 10_000 && written < count; written++) {
-        const { orderId, product, price, createdAt } = nextOrder();
-        lines.push(JSON.stringify({ orderId, product, price, createdAt: new Date(createdAt).toISOString() }));
+        const { orderId, product, price } = nextOrder();
+        const millis = newest - Math.floor(random() * 30 * 86_400_000);
+        lines.push(inputLine({ orderId, product, price, createdAt: createdAtText(millis, written) }, written % 3 !== 2));
       }
       writeSync(fd, `${lines.join('\n')}\n`);
     }
   } finally {
     closeSync(fd);
   }
+}
+
+// Epoch milliseconds on odd lines; ISO-8601 with milliseconds on even ones, in Python's and JavaScript's zone spelling by turns.
+function createdAtText(millis: number, line: number): string | number {
+  if (line % 2 === 1) return millis;
+  const iso = new Date(millis).toISOString();
+  return line % 4 === 0 ? iso : `${iso.slice(0, -1)}+00:00`;
+}
+
+// json.dumps' separators are ", " and ": ", and it prints a whole float as 12.0; JSON.stringify's are "," and ":".
+function inputLine(fields: { orderId: string; product: string; price: number; createdAt: string | number }, pythonSpacing: boolean): string {
+  if (!pythonSpacing) return JSON.stringify(fields);
+  const { orderId, product, price, createdAt } = fields;
+  const priceText = Number.isInteger(price) ? `${price}.0` : String(price);
+  return `{"orderId": ${JSON.stringify(orderId)}, "product": ${JSON.stringify(product)}, "price": ${priceText}, "createdAt": ${JSON.stringify(createdAt)}}`;
 }

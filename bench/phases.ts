@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import type { Admin } from './admin.js';
+import { CONSUMER_TUNING } from '../src/kafka/tuning.js';
 import { kcatOptions, type ClientSettings } from './client-settings.js';
 import { mismatch, type Payload } from './payload.js';
 import { cpuSecondsOf, launch, succeeded, within, type Finished, type Running } from './proc.js';
@@ -10,6 +11,7 @@ import { percentile, perSecond } from './stats.js';
 
 const BIN = fileURLToPath(new URL('../../bin/orders.js', import.meta.url));
 const PYTHON_CONSUME = fileURLToPath(new URL('../../bench/python_consume.py', import.meta.url));
+const FLOOR_CONSUME = fileURLToPath(new URL('./floor-consume.js', import.meta.url));
 const SCHEMA = fileURLToPath(new URL('../../schemas/order.avsc', import.meta.url));
 // Debian's python3-confluent-kafka and python3-avro, which a pyenv python3 on PATH would not see.
 const PYTHON = '/usr/bin/python3';
@@ -206,6 +208,20 @@ export async function pythonConsume(bench: Bench, topic: string, group: string, 
   const result = await succeeded(run, 'python consume', limitFor(count) * 2);
   if (!output().startsWith(`count=${count} `)) throw new Error(`the Python loop read other than ${count} records: ${output().trim()}`);
   return throughput(bench, result, count, brokerCpu);
+}
+
+/**
+ * Issue 27's floor: the bare loop on orders' own binding (bench/floor-consume.ts), with orders' own
+ * consumer tuning and read_committed, a line per order to a pipe: what no consume on this stack beats.
+ */
+export async function floorConsume(bench: Bench, topic: string, group: string, count: number): Promise<Throughput> {
+  const brokerCpu = cpuSecondsOf(bench.brokerPid);
+  const settings = Object.entries({ ...CONSUMER_TUNING, 'isolation.level': 'read_committed' }).map(([name, value]) => `${name}=${value}`);
+  const run = launch(process.execPath, [FLOOR_CONSUME, bench.broker, topic, group, String(count), ...settings], 'pipe');
+  const clock = clockLines(run, count);
+  const result = await succeeded(run, 'floor consume', limitFor(count));
+  if (clock.lines() !== count + 1 || !clock.lastLine().startsWith(`count=${count} `)) throw new Error(`the floor loop read other than ${count} records: ${clock.lastLine()}`);
+  return { ...throughput(bench, result, count, brokerCpu), steadyOrdersPerSecond: clock.steady() };
 }
 
 /** Issue 18's slow orders: this many orders at fail-rate 0.3 with --retries 8 --backoff-ms 1000. */

@@ -10,7 +10,7 @@ import { machineInfo } from './machine.js';
 import { writeInputLines, writePayload } from './payload.js';
 import { writeCommitHistory } from './commit-history.js';
 import {
-  RETRY_ORDERS, SLOW_ORDERS, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersConsumeScraped, ordersProduce, ordersProduceEach, ordersProduceInput, ordersRetries, pythonConsume,
+  RETRY_ORDERS, SLOW_ORDERS, floorConsume, kcatConsume, kcatProduce, latencyRun, ordersConsume, ordersConsumeScraped, ordersProduce, ordersProduceEach, ordersProduceInput, ordersRetries, pythonConsume,
   restoreRun, slowOrders, verifyKcatTopic, type Bench, type Restore, type SlowOrders, type Throughput,
 } from './phases.js';
 import { killAll } from './proc.js';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   await admin.connect();
   const bench: Bench = { broker: settings.broker, brokerPid: settings.brokerPid, admin, consumeArgs: settings.consumeArgs, clients: settings.clients };
   const rounds: Rounds = {
-    ordersProduce: [], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, metricsConsume: [], kcatConsume: [], pythonConsume: [],
+    ordersProduce: [], ordersProduceEach: [], ordersProduceInput: [], kcatProduce: [], ordersConsume: { 'at-least-once': [], 'exactly-once': [] }, metricsConsume: [], floorConsume: [], kcatConsume: [], pythonConsume: [],
     latency: settings.latency.map(() => []), retries: {}, registryProduce: [], registryConsume: [], slowOrders: { 'at-least-once': [], 'exactly-once': [] }, restore: { deep: [], shallow: [] },
   };
   const slowOrdersPhase = async (bench: Bench, tag: string, round: number): Promise<void> => {
@@ -123,7 +123,8 @@ async function main(): Promise<void> {
       if (settings.produceOnly) continue;
       // Issue 20's run is compared with the plain exactly-once run of its round, so it needs that one.
       const scraped = settings.guarantees.includes('exactly-once');
-      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (orders ${settings.guarantees.join(', then ')}${scraped ? ', then exactly-once with --metrics-port, scraped' : ''}, then kcat -G, then the Python loop)`);
+      progress(`round ${round}/${settings.rounds}: consume ${settings.orders} (the floor loop, orders ${settings.guarantees.join(', then ')}${scraped ? ', then exactly-once with --metrics-port, scraped' : ''}, then kcat -G, then the Python loop)`);
+      rounds.floorConsume.push(show('floor (bare KafkaConsumer loop)', await floorConsume(bench, ordersTopic, `${ordersTopic}-floor`, settings.orders)));
       for (const guarantee of settings.guarantees) {
         rounds.ordersConsume[guarantee].push(show(`orders consume --guarantee ${guarantee}`, await ordersConsume(bench, ordersTopic, `${ordersTopic}-${guarantee}`, guarantee, settings.orders)));
       }

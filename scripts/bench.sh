@@ -2,7 +2,7 @@
 # Benchmark of `orders` against kcat on a fresh local broker of its own, which it starts and stops.
 # Usage: npm run bench [-- --quick] [--rounds N] [--only produce|input|consume|slow-orders|restore] [--consume-args="--flag value"]   (BENCH_KAFKA_PORT, default 29092)
 # --only input: plain produce and produce --input of a file of as many JSON lines, nothing else. --only consume:
-# plain produce and kcat -P, then consume (orders, orders exactly-once with --metrics-port, kcat -G, the Python loop). --only slow-orders / restore: issue 18's phase alone.
+# plain produce and kcat -P, then consume (the floor loop, orders, orders exactly-once with --metrics-port, kcat -G, the Python loop). --only slow-orders / restore: issue 18's phase alone.
 # Consume and latency run under both guarantees (--guarantee at-least-once and exactly-once, each judged
 # on its own target); a --guarantee inside --consume-args narrows them to that one guarantee, and the
 # rows of the other say "not measured". The rest of --consume-args goes on each of those `orders consume`

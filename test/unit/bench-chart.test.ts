@@ -41,6 +41,23 @@ describe('bench chart', () => {
     });
   });
 
+  it('draws the floor loop against kcat, and each guarantee against the floor with its own target (issue 27)', () => {
+    const results: ChartResults = {
+      summary: {
+        consume: { floor: { ordersPerSecond: 100 }, kcat: { ordersPerSecond: 250 }, orders: { 'at-least-once': { ratio: 0.38, floorRatio: 0.96 } } },
+        targets: { consumeFloorAtLeastOnce: { bound: 0.95 } },
+      },
+    };
+    assert.deepEqual(ratioRows(results), {
+      ratios: [
+        { figure: 'consume, the floor loop', baseline: 'kcat', ratio: 0.4 },
+        { figure: 'consume at-least-once', baseline: 'kcat', ratio: 0.38 },
+        { figure: 'consume at-least-once', baseline: 'floor loop', ratio: 0.96 },
+      ],
+      targets: [{ figure: 'consume at-least-once', baseline: 'floor loop', target: 0.95 }],
+    });
+  });
+
   it('leaves out what was not measured (null in JSON) instead of drawing 0', () => {
     const results: ChartResults = {
       summary: {

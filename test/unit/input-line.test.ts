@@ -105,6 +105,27 @@ describe('ISO-8601 date-times', () => {
     assert.equal(isoMillis('0050-01-01T00:00:00Z'), fifty.getTime());
   });
 
+  it('reads what JavaScript and Python write (Z and +HH:MM, with and without milliseconds) as Date.parse does, and refuses near misses', () => {
+    let instant = -62_135_596_800_000; // 0001-01-01
+    for (let step = 0; step < 2_000; step++) {
+      instant += 1_234_567_891_013 + step * 7; // ~14 days and odd milliseconds, through years 1 to 9999
+      if (instant > 253_402_300_799_999) break;
+      const iso = new Date(instant).toISOString();
+      for (const text of [iso, `${iso.slice(0, -1)}+00:00`, `${iso.slice(0, 19)}Z`, `${iso.slice(0, -1)}-05:30`, `${iso.slice(0, 19)}+13:45`]) {
+        assert.equal(isoMillis(text), Date.parse(text), text);
+      }
+    }
+    for (const text of ['2026-11-27T10:00:00.12Z', '2026-11-27T10:00:00.1234Z', '2026-11-27T24:00:00.000Z', '2026-11-27T10:60:00Z', '2026-11-27T10:00:60+00:00',
+      '2026-11-27T10:00:00.000+24:00', '2026-11-27T10:00:00+01:60', '2026-11-27 10:00:00.000Z', '2026-11-2710:00:00.000Z', '2026-1a-27T10:00:00.000Z', '2026-11-27T10:00:00.000z']) {
+      const millis = isoMillis(text);
+      // The near misses the regex takes (two digits of a second) still agree with Date.parse; the rest are refused.
+      if (typeof millis === 'number') assert.equal(millis, Date.parse(text), text);
+      else assert.ok(millis instanceof BadLine, text);
+    }
+    assert.ok(isoMillis('2026-11-27T10:00:00.1234Z') instanceof BadLine);
+    assert.ok(isoMillis('2026-11-27T24:00:00.000Z') instanceof BadLine);
+  });
+
   it('refuses days a month does not have', () => {
     for (const text of ['2023-02-29T00:00:00Z', '1900-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z']) {
       assert.ok(isoMillis(text) instanceof BadLine, text);
