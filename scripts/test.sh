@@ -48,9 +48,9 @@ export ORDERS_TEST_AUTH_REGISTRY="$(auth_registry url)"
 export ORDERS_TEST_AUTH_REGISTRY_USER_INFO="$registry_user_info"
 export ORDERS_TEST_PROMETHEUS="$(prometheus url)"
 export ORDERS_TEST_PROMETHEUS_TARGETS="$(prometheus targets)"
-# The cluster's own tests kill and restart its brokers, or measure pauses that such a kill would cause:
+# The cluster's own tests kill and restart its brokers (clean-exit stops two of three), or measure pauses that such a kill would cause:
 # they run after the others, one file at a time, alone on the cluster.
-cluster_tests=(dist/test/integration/cluster.test.js dist/test/integration/availability.test.js)
+cluster_tests=(dist/test/integration/cluster.test.js dist/test/integration/availability.test.js dist/test/integration/clean-exit.test.js)
 others=()
 for file in dist/test/unit/*.test.js dist/test/integration/*.test.js; do
   case " ${cluster_tests[*]} " in *" $file "*) ;; *) others+=("$file") ;; esac
