@@ -52,7 +52,7 @@ export class NativeConsumer {
   /** Told of a commit the broker refused: commit() only queues it, and its answer comes inside consume(). */
   commitRefused: (error: LibrdKafkaError) => void = () => {};
 
-  constructor(config: ConsumerGlobalConfig, onLibrary: LibraryListener) {
+  constructor(config: ConsumerGlobalConfig, private readonly onLibrary: LibraryListener) {
     this.client = new kafkaJavascript.KafkaConsumer({
       ...config,
       rebalance_cb: (error: LibrdKafkaError, assignment: { topic: string; partition: number }[]) => {
@@ -118,12 +118,19 @@ export class NativeConsumer {
 
   /** Hands the partitions over: librdkafka goes on with the rebalance. */
   finish(rebalance: Rebalance): void {
-    const cooperative = this.client.rebalanceProtocol() === 'COOPERATIVE';
-    if (rebalance.kind === 'assign') {
-      if (cooperative) this.client.incrementalAssign(rebalance.partitions);
-      else this.client.assign(rebalance.partitions);
-    } else if (cooperative) this.client.incrementalUnassign(rebalance.partitions);
-    else this.client.unassign();
+    try {
+      const cooperative = this.client.rebalanceProtocol() === 'COOPERATIVE';
+      if (rebalance.kind === 'assign') {
+        if (cooperative) this.client.incrementalAssign(rebalance.partitions);
+        else this.client.assign(rebalance.partitions);
+      } else if (cooperative) this.client.incrementalUnassign(rebalance.partitions);
+      else this.client.unassign();
+    } catch (error) {
+      // librdkafka refuses an (un)assign it no longer expects (Erroneous state, seen while a static member
+      // closed: soak seed 20261207 round 30); thrown inside rebalance_cb it was uncaught and the member never
+      // stopped. The group rebalances again by itself; the refusal is only reported.
+      this.onLibrary(`${rebalance.kind} of ${rebalance.partitions.length} partitions refused by librdkafka: ${(error as { message?: unknown }).message ?? String(error)}`);
+    }
   }
 
   /** Stops fetching `partitions` of `topic` (they stay assigned) until resume. */
