@@ -14,6 +14,8 @@ export class LibraryLog {
   hungUpEarly = false;
   // A request was answered: credentials and TLS work, so a later handshake failure is a broker restarting.
   private answered = false;
+  /** librdkafka's reason for its last fatal error: the error itself only says "Local: Fatal error". */
+  fatalReason: string | undefined;
 
   constructor(private readonly brokers: string[], private readonly logger: Logger, private readonly fail: (failure: OrdersError) => void) {}
 
@@ -30,6 +32,8 @@ export class LibraryLog {
   /** One line of librdkafka's. */
   seen(message: string): void {
     this.logger.debug(message);
+    const fatal = /fatal error: (.*)$/i.exec(message);
+    if (fatal?.[1] !== undefined && !/^Local: Fatal error$/i.test(fatal[1])) this.fatalReason = fatal[1].trim();
     const failure = loggedFailure(message, this.brokers, this.reading);
     if (failure === undefined) {
       if (looksLikeTlsListener(message)) this.hungUpEarly = true;

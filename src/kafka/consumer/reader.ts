@@ -205,7 +205,7 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
         const refused = authorizationFailure(error, (code) => (code === GROUP_AUTHORIZATION_FAILED ? groupAccess : { operation: 'READ', resource: `topic ${topic}` }));
         if (refused !== undefined) fail(refused);
         // librdkafka's fatal error reaches consume() as ERR__FATAL without the flag (a refused static member, seen).
-        else if ((error as { isFatal?: unknown }).isFatal === true || (error as { code?: unknown }).code === ERR__FATAL) fail(new BrokerError(`the consumer of ${topic} failed: ${messageOf(error)}`, error));
+        else if ((error as { isFatal?: unknown }).isFatal === true || (error as { code?: unknown }).code === ERR__FATAL) fail(fatalFailure(session, topic, error));
         // librdkafka goes on by itself after anything else (a broker away, a coordinator moving).
         else session.logger.debug(`consume: ${messageOf(error)}`);
         continue;
@@ -228,6 +228,13 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
   }
   if (failure !== undefined) throw failure.error;
   session.steps.throwIfFailed();
+}
+
+// librdkafka's fatal error says only "Local: Fatal error"; its reason is in its log (e.g. a static member
+// whose instance id KIP-848's coordinator still holds for a killed predecessor's session).
+function fatalFailure(session: KafkaSession, topic: string, error: unknown): BrokerError {
+  const reason = session.log.fatalReason;
+  return new BrokerError(`the consumer of ${topic} failed: ${messageOf(error)}${reason === undefined ? '' : ` (${reason})`}`, error);
 }
 
 // Most records carry no headers: one shared, frozen object, not one each.
