@@ -56,7 +56,7 @@ for file in dist/test/unit/*.test.js dist/test/integration/*.test.js; do
   case " ${cluster_tests[*]} " in *" $file "*) ;; *) others+=("$file") ;; esac
 done
 node --test --test-concurrency=2 "${others[@]}"
-node --test --test-concurrency=1 "${cluster_tests[@]}"
 # The seeded soak, short (~2.5 min): one round each of four fixed seeds (SIGKILLs under both group protocols,
 # both guarantees), alone on the plaintext broker; it ends with "N passed, N failed" and exits 1 on a failure.
 node dist/test/soak/soak.js --seed 1,3,13,19 --rounds 1 --minutes 4
+node --test --test-concurrency=1 "${cluster_tests[@]}"
