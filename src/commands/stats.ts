@@ -2,6 +2,7 @@ import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { StatsOptions } from '../config/flags.js';
 import { MissingGroupError } from '../errors.js';
 import { restoreAggregates } from '../kafka/consumer/aggregate-store.js';
+import { groupOffsets } from '../kafka/consumer/group-offsets.js';
 import type { GroupDescription } from '../kafka/admin/admin-requests.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { sumAggregates, type Aggregate } from '../processing/aggregate.js';
@@ -54,12 +55,10 @@ export interface GroupLag {
 export async function stats(options: StatsOptions, session: KafkaSession): Promise<Stats> {
   const { group, topic } = options;
   await session.admin.requireTopics([topic]);
-  const [committed, description, ends, stable] = await Promise.all([
-    session.admin.groupOffsets(group, topic),
-    session.admin.describeGroup(group),
-    session.admin.topicOffsets(topic),
-    session.admin.topicOffsets(topic, IsolationLevel.READ_COMMITTED),
-  ]);
+  const [ends, stable] = await Promise.all([session.admin.topicOffsets(topic), session.admin.topicOffsets(topic, IsolationLevel.READ_COMMITTED)]);
+  const committed = await groupOffsets(session, group, topic, [...ends.keys()]);
+  // Only once its coordinator answered (src/kafka/admin/admin-requests.ts describeGroup says why).
+  const description = await session.admin.describeGroup(group);
   const lag = groupLag(description, topic, committed, ends, stable);
   if (![...committed.values()].some(({ offset }) => offset >= 0) && !lag.partitions.some((p) => p.owner !== undefined)) {
     throw new MissingGroupError(lag.state === 'Dead' || lag.state === 'Unknown'

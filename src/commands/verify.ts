@@ -3,6 +3,7 @@ import type { OrderDecoder } from '../avro/codec.js';
 import type { VerifyOptions } from '../config/flags.js';
 import { MissingGroupError, UndecodableError } from '../errors.js';
 import { oneByOne, readTopic } from '../kafka/consumer/reader.js';
+import { groupOffsets } from '../kafka/consumer/group-offsets.js';
 import type { SourceRecord } from '../kafka/record.js';
 import type { KafkaSession } from '../kafka/session.js';
 import { toCents } from '../processing/aggregate.js';
@@ -30,7 +31,10 @@ export const VERIFY_GROUP_PREFIX = 'orders-verify-';
 export async function verify(options: VerifyOptions, session: KafkaSession): Promise<Verification> {
   const { group, topic, dlqTopic } = options;
   await session.admin.requireTopics([topic]);
-  const [offsets, description] = await Promise.all([session.admin.groupOffsets(group, topic), session.admin.describeGroup(group)]);
+  const ends = await session.admin.topicOffsets(topic);
+  const offsets = await groupOffsets(session, group, topic, [...ends.keys()]);
+  // Only once its coordinator answered (src/kafka/admin/admin-requests.ts describeGroup says why).
+  const description = await session.admin.describeGroup(group);
   const committed: CommittedPartition[] = [...offsets].map(([partition, { offset, metadata }]) => ({
     partition, committed: offset, metadata: offset < 0 ? { kind: 'none' } : decodeCommitMetadata(offset, metadata),
   }));

@@ -14,7 +14,6 @@ function sessionFor(end: number): KafkaSession {
     // --exit-at-end asks the group about the whole topic: nobody else holds anything here.
     admin: {
       topicOffsets: async () => new Map([[0, { low: 0, high: end }]]),
-      committedOffsets: async () => new Map(),
       describeGroup: async () => ({ state: 'Stable', members: [] }),
     },
     connect: async (client: { connect: () => Promise<void> }) => client.connect(),
@@ -49,6 +48,8 @@ function fakeConsumer(end: number): { consumer: NativeConsumer; calls: string[];
     pause: (_topic: string, partitions: number[]) => calls.push(`pause ${partitions.join(',')}`),
     resume: (_topic: string, partitions: number[]) => calls.push(`resume ${partitions.join(',')}`),
     seek: async () => { calls.push('seek'); },
+    // --exit-at-end asks the group's committed offsets through this consumer: none committed here.
+    committed: async () => [],
     consume: async () => {
       consumes++;
       calls.push('consume');
@@ -77,8 +78,8 @@ describe('the reader (issue 25, point 1)', () => {
     });
     assert.deepEqual(offered[0], ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     assert.ok(offered.slice(1).every((batch) => batch[0] === '4' && batch.length === 6), `the rest, from offset 4, each time: ${JSON.stringify(offered)}`);
-    // The last poll is the one during which --exit-at-end asks the group whether the whole topic is done.
-    assert.equal(consumes(), 4);
-    assert.deepEqual(calls, ['consume', 'pause 0', 'consume', 'consume', 'resume 0', 'consume', 'disconnect'], 'paused once, polled on meanwhile, resumed once, never sought back');
+    assert.deepEqual(calls.slice(0, 5), ['consume', 'pause 0', 'consume', 'consume', 'resume 0'], 'paused once, polled on meanwhile, resumed once, never sought back');
+    // Then it only polls while --exit-at-end asks the group (in the background) whether the whole topic is done.
+    assert.deepEqual(calls.slice(5), [...Array.from({ length: consumes() - 3 }, () => 'consume'), 'disconnect']);
   });
 });

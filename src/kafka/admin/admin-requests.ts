@@ -138,23 +138,15 @@ export class AdminRequests {
     return (await this.adminRequest('listing topics', (admin, attemptMs) => admin.listTopics({ timeout: attemptMs }))).includes(topic);
   }
 
-  /** The offsets `group` committed on `topic` (-1 where none) with their metadata, once no transaction is about to change them. */
-  async groupOffsets(group: string, topic: string): Promise<Map<number, { offset: number; metadata: string | undefined }>> {
-    // Stable offsets: an offset commit inside a transaction still open is waited for, not skipped.
-    const found = await this.coordinatorRequest(`reading the offsets of group ${group}`, (admin, timeoutMs) => admin.fetchOffsets({ groupId: group, topics: [topic], requireStableOffsets: true, timeout: timeoutMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
-    return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, { offset: committedOffset(p.offset), metadata: p.metadata ?? undefined }] as const)));
-  }
+  // A group's committed offsets are read by a consumer (src/kafka/consumer/group-offsets.ts), never here:
+  // librdkafka's admin OffsetFetch dereferences a null group handle when the coordinator moves.
 
   /**
-   * The offsets `group` last committed on `topic` (-1 where none), not waiting for a transaction still
-   * open: a dead member's may stay open for its whole timeout. Each attempt bounded, like every request here.
+   * How the group's coordinator describes `group`: its state, protocol and members with their partitions.
+   * Ask it only once the coordinator answered something else (the group's offsets): the binding (1.10.1)
+   * converts a description that carries a group error (COORDINATOR_LOAD_IN_PROGRESS, NOT_COORDINATOR) by
+   * reading its null assignor name, a SIGSEGV (FromConsumerGroupDescription → strlen(NULL), caught with gdb).
    */
-  async committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
-    const found = await this.adminRequest(`reading the offsets of group ${group}`, (admin, attemptMs) => admin.fetchOffsets({ groupId: group, topics: [topic], timeout: attemptMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
-    return new Map(found.flatMap((entry) => entry.partitions.map((p) => [p.partition, committedOffset(p.offset)] as const)));
-  }
-
-  /** How the group's coordinator describes `group`: its state, protocol and members with their partitions. */
   async describeGroup(group: string): Promise<GroupDescription> {
     const { groups } = await this.coordinatorRequest(`describing group ${group}`, (admin, timeoutMs) => admin.describeGroups([group], { timeout: timeoutMs }), { operation: 'DESCRIBE', resource: `group ${group}` });
     const found = groups.find((entry) => entry.groupId === group);

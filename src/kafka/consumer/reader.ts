@@ -100,7 +100,9 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
   const startEnds = new Map([...offsets].map(([partition, { high }]) => [partition, high]));
   const position = new EndOfTopic(startEnds);
   // --exit-at-end means the whole topic: the partitions other members hold count too (issue 25).
-  const topicEnd = options.exitAtEnd ? new GroupEnd(session.admin, session.logger, topic, options.group, startEnds) : undefined;
+  const groupCommitted = async (): Promise<Map<number, number>> =>
+    new Map((await consumer.committed(topic, [...startEnds.keys()], session.timeoutMs)).map(({ partition, offset }) => [partition, offset]));
+  const topicEnd = options.exitAtEnd ? new GroupEnd(session.admin, session.logger, topic, options.group, startEnds, groupCommitted) : undefined;
   options.done?.listen((partition, lastOffset) => position.done(partition, lastOffset));
   const groupAccess = { operation: 'READ', resource: `group ${options.group}` } as const;
   await session.connect({ connect: () => consumer.connect(session.timeoutMs) }, 'consumer', groupAccess);
