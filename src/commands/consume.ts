@@ -50,21 +50,25 @@ export async function consume(options: ConsumeOptions, session: KafkaSession, vi
   await session.admin.ensureTopics([options.topic, options.dlqTopic], options);
   await mode.start();
   session.logger.info(`consuming ${options.topic} as group ${options.group}${options.instanceId === undefined ? '' : ` (instance ${options.instanceId})`}, ${protocol} group protocol, ${options.guarantee} (fail-rate ${options.failRate}, retries ${options.retries}, seed ${options.seed})`);
-  await readTopic(session, {
-    topic: options.topic,
-    group: options.group,
-    consumer: mode.consumer,
-    rebalance: watch.rebalance(mode.rebalance),
-    heartbeat: () => watch.beat(),
-    commit: false,
-    exitAtEnd: options.exitAtEnd,
-    done,
-    beforeDisconnect: async () => {
-      await mode.drain();
-      totals.freeze();
-    },
-  }, mode.handle);
-  clearInterval(status);
-  await mode.settle();
+  try {
+    await readTopic(session, {
+      topic: options.topic,
+      group: options.group,
+      consumer: mode.consumer,
+      rebalance: watch.rebalance(mode.rebalance),
+      heartbeat: () => watch.beat(),
+      commit: false,
+      exitAtEnd: options.exitAtEnd,
+      done,
+      beforeDisconnect: async () => {
+        await mode.drain();
+        totals.freeze();
+      },
+    }, mode.handle);
+  } finally {
+    // A failed read too: restores settled, every producer the run made closed.
+    clearInterval(status);
+    await mode.settle();
+  }
   return tally.summary(totals.total(), options.seed);
 }

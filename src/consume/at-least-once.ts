@@ -62,7 +62,8 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
     await consumer.commit(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata })));
     for (const commit of commits) {
       dispatch.committed(commit);
-      parts.done.report(commit.partition, commit.plan.next - 1);
+      // Only under the lease it was read with: an old commit says nothing of a newer assignment's end.
+      if (totals.holds(commit.lease)) parts.done.report(commit.partition, commit.plan.next - 1);
     }
     return true;
   };

@@ -87,7 +87,8 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
     for (const commit of commits) {
       let aggregate = totals.aggregateOf(commit.lease) ?? EMPTY_AGGREGATE;
       dispatch.committed(commit);
-      parts.done.report(commit.partition, commit.plan.next - 1);
+      // Only under the lease it was read with: an old commit says nothing of a newer assignment's end.
+      if (totals.holds(commit.lease)) parts.done.report(commit.partition, commit.plan.next - 1);
       for (const { result: { record, result } } of commit.plan.fresh) {
         if (result.kind === 'processed') aggregate = addOrder(aggregate, result.order.price);
         totals.set(commit.lease, aggregate);

@@ -1,6 +1,6 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { Message } from '@confluentinc/kafka-javascript';
-import { BrokerError, messageOf } from '../../errors.js';
+import { BrokerError, OrdersError, messageOf } from '../../errors.js';
 import type { NativeConsumer, Rebalance } from './native-consumer.js';
 import { EndOfTopic } from './end-of-topic.js';
 import { GroupEnd } from './group-end.js';
@@ -114,6 +114,9 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
   const fail = (error: unknown): void => {
     failure ??= { error };
     stop.abort();
+    // The whole command fails, not only this loop: backoffs end and the drain gives up instead of waiting
+    // for commits a failed consumer can no longer make.
+    session.fail(error instanceof OrdersError ? error : new BrokerError(`reading ${topic} failed: ${messageOf(error)}`, error));
   };
 
   // Partitions assigned whose `assigned` hook (their committed offsets) is still under way, by the
