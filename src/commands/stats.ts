@@ -56,7 +56,8 @@ export async function stats(options: StatsOptions, session: KafkaSession): Promi
   const { group, topic } = options;
   await session.admin.requireTopics([topic]);
   const [ends, stable] = await Promise.all([session.admin.topicOffsets(topic), session.admin.topicOffsets(topic, IsolationLevel.READ_COMMITTED)]);
-  const committed = await groupOffsets(session, group, topic, [...ends.keys()]);
+  // The last committed state at once: a dead member's open transaction would hold a stable read 10-20 s.
+  const committed = await groupOffsets(session, group, topic, [...ends.keys()], false);
   // Only once its coordinator answered (src/kafka/admin/admin-requests.ts describeGroup says why).
   const description = await session.admin.describeGroup(group);
   const lag = groupLag(description, topic, committed, ends, stable);

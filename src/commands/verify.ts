@@ -32,7 +32,8 @@ export async function verify(options: VerifyOptions, session: KafkaSession): Pro
   const { group, topic, dlqTopic } = options;
   await session.admin.requireTopics([topic]);
   const ends = await session.admin.topicOffsets(topic);
-  const offsets = await groupOffsets(session, group, topic, [...ends.keys()]);
+  // Stable: an audit of offsets a transaction is about to move would be wrong the moment it is read.
+  const offsets = await groupOffsets(session, group, topic, [...ends.keys()], true);
   // Only once its coordinator answered (src/kafka/admin/admin-requests.ts describeGroup says why).
   const description = await session.admin.describeGroup(group);
   const committed: CommittedPartition[] = [...offsets].map(([partition, { offset, metadata }]) => ({

@@ -194,7 +194,7 @@ export class KafkaSession {
    * A consumer of the node-rdkafka-compatible API that commits only what it is told to, from the start
    * of a partition with none. With a `membership` (consume's own group), it joins by that protocol.
    */
-  consumer(groupId: string, membership?: Membership): NativeConsumer {
+  consumer(groupId: string, membership?: Membership, settings: Record<string, string | number | boolean> = {}): NativeConsumer {
     const statistics = this.statisticsEvery;
     const consumer = this.track(new NativeConsumer({
       ...this.nativeSettings(),
@@ -205,6 +205,7 @@ export class KafkaSession {
       ...groupSettings(membership),
       ...(statistics === undefined ? {} : { 'statistics.interval.ms': statistics.intervalMs }),
       ...CONSUMER_TUNING,
+      ...settings,
       ...this.properties,
     }, (message) => this.log.seen(message)));
     if (statistics !== undefined) consumer.client.on('event.stats', (event: { message?: unknown }) => statistics.listener(String(event.message), 'consumer'));

@@ -3,6 +3,7 @@ import type { Message } from '@confluentinc/kafka-javascript';
 import { BrokerError, OrdersError, messageOf } from '../../errors.js';
 import type { NativeConsumer, Rebalance } from './native-consumer.js';
 import { EndOfTopic } from './end-of-topic.js';
+import { ClientClosedError } from '../lifecycle.js';
 import { GroupEnd } from './group-end.js';
 import { GROUP_AUTHORIZATION_FAILED, authorizationFailure } from '../failures.js';
 import type { Headers, SourceRecord } from '../record.js';
@@ -212,6 +213,8 @@ export async function readTopic(session: KafkaSession, options: ReadOptions, han
         // librdkafka's fatal error reaches consume() as ERR__FATAL without the flag (a refused static member, seen).
         else if ((error as { isFatal?: unknown }).isFatal === true || (error as { code?: unknown }).code === ERR__FATAL) fail(fatalFailure(session, topic, error));
         // librdkafka goes on by itself after anything else (a broker away, a coordinator moving).
+        // A client already closed answers at once, for ever: going on would spin without yielding to timers or signals.
+        else if (error instanceof ClientClosedError) fail(new BrokerError(`the consumer of ${topic} was closed: ${messageOf(error)}`, error));
         else session.logger.debug(`consume: ${messageOf(error)}`);
         continue;
       }
