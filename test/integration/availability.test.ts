@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import kafkaJavascript, { type KafkaJS } from '@confluentinc/kafka-javascript';
 import { decodeOrder } from '../../src/avro/codec.js';
@@ -7,13 +10,20 @@ import { eventually, readAll, runOrders, startOrders, type OrdersProcess } from 
 
 // The three-node cluster (stock group settings); no broker is touched here: consumers die, not brokers.
 const BROKERS = process.env.ORDERS_TEST_CLUSTER_BROKERS;
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const kafka = new kafkaJavascript.KafkaJS.Kafka({ kafkaJS: { brokers: (BROKERS ?? '').split(','), clientId: 'orders-availability-tests', logLevel: kafkaJavascript.KafkaJS.logLevel.NOTHING } });
 
 type Guarantee = 'exactly-once' | 'at-least-once';
 
-// The session a dead member's partitions wait for: the classic protocol's session.timeout.ms, which
-// src/kafka/session.ts sets (the default protocol, chosen in docs/consume.md "Groups").
-const SESSION_MS = 10_000;
+/**
+ * The brokers' KIP-848 session timeout: group.consumer.session.timeout.ms of the node's configuration,
+ * which scripts/kafka-cluster.sh writes, else Kafka's default (45 s).
+ */
+function consumerSessionTimeoutMs(): number {
+  const port = BROKERS?.split(',')[0]?.split(':')[1] ?? '17092';
+  const config = readFileSync(join(ROOT, '.kafka', `cluster-${port}`, 'node-1', 'server.properties'), 'utf8');
+  return Number(/^group\.consumer\.session\.timeout\.ms=(\d+)$/m.exec(config)?.[1] ?? 45_000);
+}
 
 /** The group's committed offset of each partition of the topic (-1: none), through `admin` if given (a sampler's own). */
 async function committed(n: Names, admin?: KafkaJS.Admin): Promise<Map<number, number>> {
@@ -75,7 +85,7 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
     it(`${guarantee}: one of two consumers SIGKILLed, a replacement started at once: the survivor's commits never pause over 2 s, the dead one's partitions move within the session timeout + 5 s`, async (t) => {
       const n = names(`avail-${guarantee}`);
       const seed = 61;
-      const sessionMs = SESSION_MS;
+      const sessionMs = consumerSessionTimeoutMs();
       const flags = [...consumeFlags(n, seed, BROKERS), '--guarantee', guarantee, '--timeout-ms', '30000'];
       const feeder = await feed(n);
       t.after(() => feeder.stop());
