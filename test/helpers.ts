@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
@@ -7,6 +8,16 @@ import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 
 const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
+
+const KAFKA_SH = fileURLToPath(new URL('../../scripts/kafka.sh', import.meta.url));
+
+/** A test's own broker on `port`: runs `scripts/kafka.sh action` (reset, start, stop) there, with `env` beside. */
+export function ownBroker(port: number, env: Record<string, string> = {}): (action: string) => void {
+  return (action) => {
+    const result = spawnSync('bash', [KAFKA_SH, action], { env: { ...process.env, KAFKA_PORT: String(port), ...env }, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(result.status, 0, `kafka.sh ${action}: ${result.stderr}`);
+  };
+}
 
 /** The broker that scripts/test.sh started. */
 export const BROKERS = process.env.ORDERS_TEST_BROKERS ?? '127.0.0.1:9092';

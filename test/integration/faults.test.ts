@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { decodeOrder, encodeOrder } from '../../src/avro/codec.js';
 import { UndecodableError } from '../../src/errors.js';
 import { orderGenerator, seededRandom } from '../../src/orders/generate.js';
 import { failsAttempt } from '../../src/processing/simulated-failure.js';
 import { FAIL_RATE, assertExact, consumeFlags, expectation, names, statsOf, untilStatsCount, type Names } from '../exactness.js';
-import { createTopic, startOrders, jsonLines, produceRaw, readAll, runOrders, eventually, type JsonEvent } from '../helpers.js';
+import { createTopic, ownBroker, startOrders, jsonLines, produceRaw, readAll, runOrders, eventually, type JsonEvent } from '../helpers.js';
 
 // Full sizes by default, in CI too; ORDERS_FAULT_SCALE=0.25 runs a quarter of the orders for a quick local check.
 const SCALE = Number(process.env.ORDERS_FAULT_SCALE ?? '1');
@@ -111,10 +109,7 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
   it('recovers by itself from a broker stopped for ~10 s mid-run: producer acknowledges all, stats and DLQ are exact', async (t) => {
     const port = Number(process.env.ORDERS_FAULT_BROKER_PORT ?? '19292');
     const broker = `127.0.0.1:${port}`;
-    const kafka = (action: string): void => {
-      const result = spawnSync('bash', [KAFKA_SH, action], { env: { ...process.env, KAFKA_PORT: String(port) }, encoding: 'utf8', timeout: 180_000 });
-      assert.equal(result.status, 0, `kafka.sh ${action}: ${result.stderr}`);
-    };
+    const kafka = ownBroker(port);
     after(() => kafka('reset'));
     kafka('reset');
     kafka('start');
@@ -145,7 +140,6 @@ describe('exactly-once under faults (real broker)', { concurrency: false }, () =
   });
 });
 
-const KAFKA_SH = fileURLToPath(new URL('../../../scripts/kafka.sh', import.meta.url));
 
 /** Random bytes and broken encodings of real orders, every one of which the codec must reject. */
 function* poisonPayloads(random: () => number, nextOrder: () => ReturnType<ReturnType<typeof orderGenerator>>, count: number): Generator<Buffer> {

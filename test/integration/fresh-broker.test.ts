@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { names } from '../exactness.js';
-import { runOrders } from '../helpers.js';
+import { ownBroker, runOrders } from '../helpers.js';
 
 // Issue 26: on a broker just started, the group coordinator answers NOT_COORDINATOR / LOAD_IN_PROGRESS
 // for a moment. librdkafka's admin OffsetFetch then dereferenced a null group handle, and the binding
@@ -11,13 +9,9 @@ import { runOrders } from '../helpers.js';
 // of SIGSEGV (4 of 4 exactly-once runs, caught with gdb). Its own broker, new for each round.
 const PORT = Number(process.env.ORDERS_FRESH_BROKER_PORT ?? String(Number(process.env.KAFKA_PORT ?? '19092') + 80));
 const BROKER = `127.0.0.1:${PORT}`;
-const KAFKA_SH = fileURLToPath(new URL('../../../scripts/kafka.sh', import.meta.url));
 const ROUNDS = 3;
 
-const kafka = (action: string): void => {
-  const result = spawnSync('bash', [KAFKA_SH, action], { env: { ...process.env, KAFKA_PORT: String(PORT) }, encoding: 'utf8', timeout: 180_000 });
-  assert.equal(result.status, 0, `kafka.sh ${action}: ${result.stderr}`);
-};
+const kafka = ownBroker(PORT);
 
 describe('a broker just started (issue 26: no SIGSEGV while its group coordinator loads)', { concurrency: false }, () => {
   after(() => kafka('reset'));

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { failsAttempt } from '../../src/processing/simulated-failure.js';
 import { assertExact, names } from '../exactness.js';
-import { jsonLines, runOrders } from '../helpers.js';
+import { jsonLines, ownBroker, runOrders } from '../helpers.js';
 
 // Issue 25, point 7: a broker that keeps at most 1,024 bytes of offset commit metadata refused every
 // commit that named many finished orders above a slow one, for ever. Its own broker, started here.
 const PORT = Number(process.env.ORDERS_SMALL_METADATA_BROKER_PORT ?? String(Number(process.env.KAFKA_PORT ?? '19092') + 70));
 const BROKER = `127.0.0.1:${PORT}`;
-const KAFKA_SH = fileURLToPath(new URL('../../../scripts/kafka.sh', import.meta.url));
 const SEED = 7;
 const RATE = 0.3;
 const RETRIES = 3;
@@ -21,10 +18,7 @@ const BACKOFF_MS = 2_000;
 const ORDERS = 12_000;
 
 const fails = (id: string, attempt: number): boolean => failsAttempt(SEED, id, attempt, RATE);
-const kafka = (action: string): void => {
-  const result = spawnSync('bash', [KAFKA_SH, action], { env: { ...process.env, KAFKA_PORT: String(PORT), KAFKA_OFFSET_METADATA_MAX_BYTES: '1024' }, encoding: 'utf8', timeout: 180_000 });
-  assert.equal(result.status, 0, `kafka.sh ${action}: ${result.stderr}`);
-};
+const kafka = ownBroker(PORT, { KAFKA_OFFSET_METADATA_MAX_BYTES: '1024' });
 
 describe('a broker with offset.metadata.max.bytes=1024 (issue 25, point 7)', { concurrency: false }, () => {
   let dir = '';
