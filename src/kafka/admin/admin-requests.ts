@@ -174,12 +174,3 @@ export class AdminRequests {
     return [...stable].some(([partition, { high }]) => high < (written.get(partition)?.high ?? 0));
   }
 }
-
-/**
- * A committed offset as a number, or -1 for none. The client reports both "none" and 0 as null;
- * this tool only ever commits "last handled + 1" (at least 1), so null means none.
- */
-export function committedOffset(offset: string | null): number {
-  const value = offset === null ? -1 : Number(offset);
-  return Number.isSafeInteger(value) && value >= 0 ? value : -1;
-}
