@@ -1,8 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrdersError, messageOf } from '../errors.js';
 import { transientCause } from '../kafka/transient.js';
-import type { Lease } from '../processing/partition-totals.js';
-import type { ConsumeParts } from './mode.js';
+import type { KafkaSession } from '../kafka/session.js';
+import type { Lease, PartitionTotals } from '../processing/partition-totals.js';
+
+/** What a restore takes of the run (mode.ts's ConsumeParts has it), and nothing more. */
+export interface RestoreParts {
+  /** Ctrl-C, SIGTERM or a fatal failure. */
+  stop: AbortSignal;
+  totals: Pick<PartitionTotals, 'lease'>;
+  session: Pick<KafkaSession, 'timeoutMs' | 'fail' | 'logger'>;
+  options: { topic: string };
+}
 
 /** What a guarantee restores of its newly assigned partitions: read once for the assignment, applied per partition. */
 export interface RestoreWork<R> {
@@ -30,7 +39,7 @@ export class Restores<R> {
   private readonly closing = new AbortController();
   private readonly signal: AbortSignal;
 
-  constructor(private readonly parts: ConsumeParts, private readonly work: RestoreWork<R>) {
+  constructor(private readonly parts: RestoreParts, private readonly work: RestoreWork<R>) {
     this.signal = AbortSignal.any([parts.stop, this.closing.signal]);
   }
 
@@ -94,7 +103,7 @@ function untilEnded(run: Promise<void>, signal: AbortSignal): Promise<void> {
  * is given: short ones first, asked again at once while they time out (an open transaction holds the
  * offsets back), as today's one long call would have waited; past that, the session's timeout thrice.
  */
-export async function untilRestored(parts: ConsumeParts, signal: AbortSignal, restore: (timeoutMs: number) => Promise<void>): Promise<void> {
+export async function untilRestored(parts: RestoreParts, signal: AbortSignal, restore: (timeoutMs: number) => Promise<void>): Promise<void> {
   const patienceMs = parts.session.timeoutMs * 3;
   const started = performance.now();
   for (let pause = FIRST_RETRY_MS; !signal.aborted;) {
