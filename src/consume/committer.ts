@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../errors.js';
-import { putOut } from '../kafka/consumer/put-out.js';
+import { oldGeneration, putOut } from '../kafka/consumer/put-out.js';
 import type { Logger } from '../logger.js';
 import { RepeatedWarning } from './repeated-warning.js';
 
@@ -62,9 +62,9 @@ export class Committer {
       this.failing.reset();
     }).catch((error: unknown) => {
       this.putOut = putOut(error);
-      const line = this.failing.line(this.putOut
-        ? `commit refused, the group put this consumer out: its partitions count as lost, it rejoins (${messageOf(error)})`
-        : `commit failed, trying again: ${messageOf(error)}`, Date.now());
+      const line = this.failing.line(!this.putOut ? `commit failed, trying again: ${messageOf(error)}`
+        : oldGeneration(error) ? `commit refused under the group's previous generation (a rebalance moved on, or the group put this consumer out): tried again in the next; what it lost its next owner reads (${messageOf(error)})`
+          : `commit refused, the group put this consumer out: its partitions count as lost, it rejoins (${messageOf(error)})`, Date.now());
       if (line !== undefined) this.logger.warn(line);
     });
     return this.queue;

@@ -19,6 +19,14 @@ describe('the committer', () => {
     assert.match(warnings.at(-1) ?? '', /left to the partitions' next owner/);
   });
 
+  it('says a commit refused for an old generation could be a rebalance, not only a consumer put out (KIP-848 moves the epoch as partitions are handed over)', async () => {
+    const warnings: string[] = [];
+    const committer = new Committer(async () => { throw Object.assign(new Error('Broker: Specified group generation id is not valid'), { code: 22 }); }, 60_000, { ...silentLogger, warn: (line: string) => warnings.push(line) });
+    await committer.close(() => false, new AbortController().signal);
+    assert.match(warnings[0] ?? '', /^commit refused under the group's previous generation \(a rebalance moved on, or the group put this consumer out\)/);
+    assert.match(warnings.at(-1) ?? '', /left to the partitions' next owner/);
+  });
+
   it('says a commit failing again and again once, not at every try', async () => {
     const warnings: string[] = [];
     const committer = new Committer(async () => { throw new Error('Broker: Coordinator not available'); }, 60_000, { ...silentLogger, warn: (line: string) => warnings.push(line) });
