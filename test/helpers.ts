@@ -6,6 +6,7 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import { NativeConsumer, type CommittedOffset } from '../src/kafka/consumer/native-consumer.js';
 
 const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
 
@@ -17,6 +18,36 @@ export function ownBroker(port: number, env: Record<string, string> = {}): (acti
     const result = spawnSync('bash', [KAFKA_SH, action], { env: { ...process.env, KAFKA_PORT: String(port), ...env }, encoding: 'utf8', timeout: 180_000 });
     assert.equal(result.status, 0, `kafka.sh ${action}: ${result.stderr}`);
   };
+}
+
+/** Reads a group's committed offsets again and again over one connection; `close` when done. */
+export interface OffsetsReader {
+  read(topic: string, partitions: number[]): Promise<Map<number, CommittedOffset>>;
+  close(): Promise<void>;
+}
+
+/**
+ * `group`'s committed offsets, read by a consumer that never joins it, as orders reads them
+ * (src/kafka/consumer/group-offsets.ts): librdkafka's admin OffsetFetch answered NOT_COORDINATOR (a
+ * coordinator moving or loading) crashes the process (issue 26), and that would be the test's own.
+ */
+export async function offsetsReader(brokers: string, group: string, timeoutMs = 10_000): Promise<OffsetsReader> {
+  const consumer = new NativeConsumer({ 'group.id': group, 'metadata.broker.list': brokers, 'enable.auto.commit': false }, () => {});
+  await consumer.connect(timeoutMs);
+  return {
+    read: async (topic, partitions) => new Map((await consumer.committed(topic, partitions, timeoutMs)).map((entry) => [entry.partition, entry])),
+    close: () => consumer.disconnect(),
+  };
+}
+
+/** `group`'s committed offset of each of `partitions` of `topic` (-1: none), by one reader made for it. */
+export async function committedOffsets(brokers: string, group: string, topic: string, partitions: number[]): Promise<Map<number, CommittedOffset>> {
+  const reader = await offsetsReader(brokers, group);
+  try {
+    return await reader.read(topic, partitions);
+  } finally {
+    await reader.close();
+  }
 }
 
 /** The broker that scripts/test.sh started. */

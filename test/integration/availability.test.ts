@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import kafkaJavascript, { type KafkaJS } from '@confluentinc/kafka-javascript';
+import kafkaJavascript from '@confluentinc/kafka-javascript';
 import { decodeOrder } from '../../src/avro/codec.js';
 import { assertExact, consumeFlags, expectation, names, untilStatsCount, type Names } from '../exactness.js';
-import { eventually, readAll, runOrders, startOrders, type OrdersProcess } from '../helpers.js';
+import { committedOffsets, eventually, offsetsReader, readAll, runOrders, startOrders, type OffsetsReader, type OrdersProcess } from '../helpers.js';
 
 // The three-node cluster (stock group settings); no broker is touched here: consumers die, not brokers.
 const BROKERS = process.env.ORDERS_TEST_CLUSTER_BROKERS;
@@ -27,16 +27,12 @@ function consumerGroupTimings(): { sessionMs: number; heartbeatMs: number } {
   return { sessionMs: setting('group.consumer.session.timeout.ms', 45_000), heartbeatMs: setting('group.consumer.heartbeat.interval.ms', 5_000) };
 }
 
-/** The group's committed offset of each partition of the topic (-1: none), through `admin` if given (a sampler's own). */
-async function committed(n: Names, admin?: KafkaJS.Admin): Promise<Map<number, number>> {
-  const client = admin ?? kafka.admin();
-  if (admin === undefined) await client.connect();
-  try {
-    const [entry] = await client.fetchOffsets({ groupId: n.group, topics: [n.topic] });
-    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  } finally {
-    if (admin === undefined) await client.disconnect();
-  }
+const PARTITIONS = [0, 1, 2, 3, 4, 5];
+
+/** The group's committed offset of each partition of the topic (-1: none), through `reader` if given (a sampler's own), as orders reads it (test/helpers.ts). */
+async function committed(n: Names, reader?: OffsetsReader): Promise<Map<number, number>> {
+  const found = reader === undefined ? await committedOffsets(BROKERS ?? '', n.group, n.topic, PARTITIONS) : await reader.read(n.topic, PARTITIONS);
+  return new Map([...found].map(([partition, { offset }]) => [partition, offset]));
 }
 
 /** The partitions a consumer owns by its own log: each assignment adds, each revoke removes. */
@@ -115,9 +111,8 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
       let pauseEndedMs = 0;
       let lastProgress = killedAt;
       // One connection for the samples: a new client per sample would add its connect to every gap.
-      const sampler = kafka.admin();
-      await sampler.connect();
-      t.after(() => sampler.disconnect());
+      const sampler = await offsetsReader(BROKERS ?? '', n.group);
+      t.after(() => sampler.close());
       let ourSum = ours.reduce((sum, p) => sum + (atKill.get(p) ?? 0), 0);
       let firstSurvivorCommitMs: number | undefined;
       let movedMs: number | undefined;
@@ -139,7 +134,7 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       longestPauseMs = Math.max(longestPauseMs, performance.now() - lastProgress);
-      t.diagnostic(`${guarantee}: killed the consumer of partitions ${theirs.join(', ')}; the survivor (partitions ${ours.join(', ')}) committed first ${((firstSurvivorCommitMs ?? NaN) / 1000).toFixed(2)} s after the kill, longest pause ${(longestPauseMs / 1000).toFixed(2)} s (ending ${(pauseEndedMs / 1000).toFixed(1)} s after the kill; the survivor's log then: ${survivor.stderr.split('\n').filter((line) => /assigned|revoked|lost/.test(line)).map((line) => line.slice(0, 320)).join(' | ')}); the dead one's partitions committed again ${((movedMs ?? NaN) / 1000).toFixed(1)} s after the kill (session timeout ${sessionMs / 1000} s, heartbeat ${heartbeatMs / 1000} s)`);
+      t.diagnostic(`${guarantee}: killed the consumer of partitions ${theirs.join(', ')}; the survivor (partitions ${ours.join(', ')}) committed first ${((firstSurvivorCommitMs ?? NaN) / 1000).toFixed(2)} s after the kill, longest pause ${(longestPauseMs / 1000).toFixed(2)} s (ending ${(pauseEndedMs / 1000).toFixed(1)} s after the kill; the survivor's log then: ${survivor.stderr.split('\n').filter((line) => /assigned|revoked|lost|refused|failed/.test(line)).map((line) => line.slice(0, 320)).join(' | ')}); the dead one's partitions committed again ${((movedMs ?? NaN) / 1000).toFixed(1)} s after the kill (session timeout ${sessionMs / 1000} s, heartbeat ${heartbeatMs / 1000} s)`);
       assert.ok(longestPauseMs <= 2_000, `the survivor's commits paused ${Math.round(longestPauseMs)} ms`);
       assert.ok(movedMs !== undefined && movedMs <= bound, `the dead consumer's partitions ${theirs.join(', ')} were not committed again within ${bound} ms`);
 

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { BROKERS, eventually, jsonLines, runOrders, startOrders, uniqueName, type JsonEvent } from '../helpers.js';
+import { BROKERS, committedOffsets, eventually, jsonLines, runOrders, startOrders, uniqueName, type JsonEvent } from '../helpers.js';
 
 const { Kafka, logLevel } = kafkaJavascript.KafkaJS;
 
@@ -70,11 +70,12 @@ describe('operating it: lag in stats, /metrics scraped by Prometheus, /healthz a
     await admin.disconnect();
   });
 
-  /** Each partition's lag as an independent admin client reads it: high watermark minus committed offset. */
+  /** Each partition's lag as an independent client reads it: high watermark minus committed offset. */
   const independentLag = async (n: Names): Promise<Map<number, number>> => {
-    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(n.topic), admin.fetchOffsets({ groupId: n.group, topics: [n.topic] })]);
-    const offsets = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    return new Map(ends.map((end) => [end.partition, Number(end.high) - Math.max(Number(end.low), offsets.get(end.partition) ?? -1)]));
+    const ends = await admin.fetchTopicOffsets(n.topic);
+    // Not the admin's fetchOffsets: see committedOffsets.
+    const offsets = await committedOffsets(BROKERS, n.group, n.topic, ends.map((end) => end.partition));
+    return new Map(ends.map((end) => [end.partition, Number(end.high) - Math.max(Number(end.low), offsets.get(end.partition)?.offset ?? -1)]));
   };
 
   it('stats: a group that does not exist is one line; then each partition\'s lag matches an admin client\'s, before and after more orders', async () => {

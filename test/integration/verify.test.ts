@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { LibrdKafkaError, TopicPartitionOffsetAndMetadata } from '@confluentinc/kafka-javascript';
 import { decodeCommitMetadata, encodeCommitMetadata } from '../../src/processing/commit-metadata.js';
-import { BROKERS, jsonLines, produceRaw, readAll, runOrders, uniqueName } from '../helpers.js';
+import { BROKERS, committedOffsets, jsonLines, produceRaw, readAll, runOrders, uniqueName } from '../helpers.js';
 
 interface Names { topic: string; dlq: string; group: string }
 
@@ -63,18 +63,7 @@ describe('orders verify', () => {
 
   it('names the difference when a commit carries an aggregate that is not what its orders add up to', async () => {
     const names = await consumed('verify-doctored');
-    const admin = new kafkaJavascript.KafkaJS.Kafka({ kafkaJS: { brokers: BROKERS.split(','), logLevel: kafkaJavascript.KafkaJS.logLevel.ERROR } }).admin();
-    await admin.connect();
-    let offset: number;
-    let metadata: string | null | undefined;
-    try {
-      const [entry] = await admin.fetchOffsets({ groupId: names.group, topics: [names.topic] });
-      const partition = entry?.partitions.find((p) => p.partition === 0);
-      offset = Number(partition?.offset);
-      metadata = partition?.metadata;
-    } finally {
-      await admin.disconnect();
-    }
+    const { offset, metadata } = (await committedOffsets(BROKERS, names.group, names.topic, [0])).get(0) ?? { offset: -1, metadata: undefined };
     const decoded = decodeCommitMetadata(offset, metadata);
     assert.ok(decoded.kind === 'ours' && decoded.state.aggregate !== undefined, `partition 0 committed ${metadata}`);
     const { totalCents, count } = decoded.state.aggregate;
