@@ -32,7 +32,9 @@ export interface OffsetsReader {
  * coordinator moving or loading) crashes the process (issue 26), and that would be the test's own.
  */
 export async function offsetsReader(brokers: string, group: string, timeoutMs = 10_000): Promise<OffsetsReader> {
-  const consumer = new NativeConsumer({ 'group.id': group, 'metadata.broker.list': brokers, 'enable.auto.commit': false }, () => {});
+  // read_uncommitted: the last offsets committed, at once, as the admin's fetchOffsets read them (librdkafka
+  // asks for stable offsets under read_committed, its default, and waits out any open transaction).
+  const consumer = new NativeConsumer({ 'group.id': group, 'metadata.broker.list': brokers, 'enable.auto.commit': false, 'isolation.level': 'read_uncommitted' }, () => {});
   await consumer.connect(timeoutMs);
   return {
     read: async (topic, partitions) => new Map((await consumer.committed(topic, partitions, timeoutMs)).map((entry) => [entry.partition, entry])),
