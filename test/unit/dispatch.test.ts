@@ -67,7 +67,7 @@ describe('dispatching records', () => {
     assert.equal(dispatch.hasRoom(), true);
     assert.equal(await dispatch.accept(rest(20_000, 5)), 5);
     await dispatch.idle();
-    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ result: { record } }) => record.offset), ['20000', '20001', '20002', '20003', '20004']);
+    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ offset }) => String(offset)), ['20000', '20001', '20002', '20003', '20004']);
   });
 
   it('asks again for a commit when the record that blocked the front finishes while the hold is full', async () => {
@@ -178,7 +178,7 @@ describe('dispatching records', () => {
     assert.equal(failures.length, 1);
     assert.ok(failures[0] instanceof InternalError);
     assert.match((failures[0] as Error).message, /^orders\/0@1 failed unexpectedly: a bug$/);
-    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ result: { record } }) => record.offset), ['0'], 'nothing past the failed record is committable');
+    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ offset }) => String(offset)), ['0'], 'nothing past the failed record is committable');
   });
 
   it('passes the records the last commit named as done above its offset: they are not run again after a restart (issue 18)', async () => {
