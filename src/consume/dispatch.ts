@@ -25,6 +25,8 @@ export interface DispatchNeeds {
   /** The lease of an owned partition, from the totals' owner. */
   lease(partition: number): Lease | undefined;
   process: ProcessOrder;
+  /** The output's reader is far behind: nothing is taken in until it caught up. */
+  outputBehind(): boolean;
   /** A failure that must stop the command. */
   fail(error: OrdersError): void;
 }
@@ -101,6 +103,8 @@ export class Dispatch<T> {
   }
 
   private take(records: SourceRecord[]): number {
+    // The reader pauses the partition and offers the records again: lines written faster than read would pile up.
+    if (this.needs.outputBehind()) return 0;
     let accepted = 0;
     for (const record of records) {
       if (!this.hasRoom()) {

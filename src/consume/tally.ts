@@ -45,6 +45,8 @@ export interface ConsumeEvents {
   flush?(): void;
   /** Each second: the lag of the assigned partitions, the rate, and with --exit-at-end how far to the end. */
   progress?(report: ProgressReport): void;
+  /** Characters of events told that the output's reader has not taken yet: no record is taken in while many are. */
+  unwritten?(): number;
 }
 
 export interface ConsumeSummary {

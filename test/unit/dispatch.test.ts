@@ -50,6 +50,15 @@ function rest(from: number, count: number): SourceRecord[] {
 }
 
 describe('dispatching records', () => {
+  it('takes nothing in while the output\'s reader is far behind, and takes the records once it caught up (issue 27: 121 MB of lines piled up in a pipe)', async () => {
+    let unwritten = 9_000_000;
+    const parts = partsFor(new AbortController().signal);
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds({ ...parts, events: { ...parts.events, unwritten: () => unwritten } }), (_record, outcome) => outcome);
+    assert.equal(await dispatch.accept(records(5)), 0, 'nothing is taken while 9 MB of lines wait for the reader');
+    unwritten = 0;
+    assert.equal(await dispatch.accept(records(5)), 5, 'all of them once it read them');
+  });
+
   it('holds at most 20,000 records read and not committed: accept takes what fits at once, never waits, and takes the rest after a commit', async () => {
     const parts = partsFor(new AbortController().signal);
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
