@@ -12,6 +12,7 @@ import {
   consumeFlags, dlqReplayFlags, dlqTailFlags, parseConsumeOptions, parseDlqReplayOptions, parseDlqTailOptions, parseProduceOptions,
   parseStatsOptions, parseVerifyOptions, produceFlags, statsFlags, verifyFlags,
 } from './config/flags.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { BadInputError, DeliveryError, InternalError, MismatchError, errorLines, exitCodeOf, messageOf } from './errors.js';
 import { consumeView } from './output/consume-view.js';
 import { dlqReplayView } from './output/dlq-replay-view.js';
@@ -157,6 +158,7 @@ if (isMain()) {
     process.stderr.write(`orders: internal error: ${messageOf(error)}\n`);
     process.exit(1);
   });
+  boundHeapGrowth();
   const code = await main(process.argv);
   // Interrupted: die of the signal as Unix programs do. That is also immediate, where an exit would
   // wait in librdkafka's teardown for requests still out (up to their timeout with a silent broker).

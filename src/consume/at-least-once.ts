@@ -44,7 +44,7 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
 
   const dispatch = new Dispatch<true>(dispatchNeeds(parts), (record, outcome, lease) => {
     const done = (): true => {
-      tally.record(record, outcome, totals.total());
+      tally.record(record.partition, record.offset, outcome, totals.total());
       return true;
     };
     // Revoked meanwhile (even if assigned back): its owner reads the record again.

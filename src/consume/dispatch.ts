@@ -6,15 +6,9 @@ import type { Lease } from '../processing/partition-totals.js';
 import type { Outcome } from '../processing/process-record.js';
 import type { ProcessOrder } from './process-order.js';
 
-/** What a finished record leaves for the commit: the record and what its finish returned. */
-export interface Finished<T> {
-  record: SourceRecord;
-  result: T;
-}
-
 interface PartitionState<T> {
   lease: Lease;
-  flight: PartitionFlight<Finished<T>>;
+  flight: PartitionFlight<T>;
   /** The last record started per key: the next one of that key starts when it ends. */
   chains: Map<string, Promise<boolean>>;
   /** Offsets a commit before the assignment took above its offset: passed, not processed again. */
@@ -31,6 +25,8 @@ export interface DispatchNeeds {
   /** The lease of an owned partition, from the totals' owner. */
   lease(partition: number): Lease | undefined;
   process: ProcessOrder;
+  /** The output's reader is far behind: nothing is taken in until it caught up. */
+  outputBehind(): boolean;
   /** A failure that must stop the command. */
   fail(error: OrdersError): void;
 }
@@ -39,7 +35,7 @@ export interface DispatchNeeds {
 export interface PlannedCommit<T> {
   partition: number;
   lease: Lease;
-  plan: CommitPlan<Finished<T>>;
+  plan: CommitPlan<T>;
 }
 
 /** Records of one key are processed in offset order; a record without a key orders with nothing. */
@@ -59,7 +55,8 @@ const SLOT_AWAITED: Promise<boolean> = Promise.resolve(true);
  * key, never the partition. At most --max-in-flight records are processed at once (the others wait for
  * a slot, held), and a bounded number held until committed; `accept` never waits: what finds no room is
  * left to the reader, which pauses its partition and keeps polling. What finished is kept per
- * partition, in offset order, for the commit.
+ * partition, in offset order, for the commit: only what `finish` returned, not the record, whose
+ * Buffers would otherwise live until the commit and be promoted to V8's old space (issue 27).
  */
 export class Dispatch<T> {
   private readonly partitions = new Map<number, PartitionState<T>>();
@@ -81,7 +78,8 @@ export class Dispatch<T> {
 
   /**
    * @param finish what to do once an order's outcome is decided, under the lease the record was read
-   *   with (void once a rebalance came in between); undefined leaves the record unfinished
+   *   with (void once a rebalance came in between); what it returns is all the commit gets of the
+   *   record; undefined leaves the record unfinished
    *   (it is read again after a restart), an OrdersError thrown is fatal for the command.
    */
   constructor(
@@ -105,6 +103,8 @@ export class Dispatch<T> {
   }
 
   private take(records: SourceRecord[]): number {
+    // The reader pauses the partition and offers the records again: lines written faster than read would pile up.
+    if (this.needs.outputBehind()) return 0;
     let accepted = 0;
     for (const record of records) {
       if (!this.hasRoom()) {
@@ -211,7 +211,7 @@ export class Dispatch<T> {
     const skip = this.skips.get(partition);
     this.skips.delete(partition);
     const restored = skip?.generation === lease.generation ? skip.offsets : undefined;
-    const fresh: PartitionState<T> = { lease, flight: new PartitionFlight<Finished<T>>(), chains: new Map(), skip: restored };
+    const fresh: PartitionState<T> = { lease, flight: new PartitionFlight<T>(), chains: new Map(), skip: restored };
     if (restored !== undefined) fresh.flight.restored([...restored]);
     this.partitions.set(partition, fresh);
     return fresh;
@@ -281,7 +281,7 @@ export class Dispatch<T> {
 
   private done(state: PartitionState<T>, record: SourceRecord, result: T | undefined): boolean {
     if (result === undefined) return false;
-    const frontGrew = state.flight.finish(Number(record.offset), { record, result });
+    const frontGrew = state.flight.finish(Number(record.offset), result);
     // The hold is full and a commit can now make room: ask now, not at the next tick (1 s at least once).
     if (frontGrew && this.full) this.onFull();
     this.onFinished();

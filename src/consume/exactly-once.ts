@@ -4,6 +4,7 @@ import { GROUP_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, auth
 import { Transactions } from '../kafka/producer/transactions.js';
 import { EMPTY_AGGREGATE, addOrder, type Aggregate } from '../processing/aggregate.js';
 import { decodeCommitMetadata, type CommitState } from '../processing/commit-metadata.js';
+import type { SourceRecord } from '../kafka/record.js';
 import type { Outcome } from '../processing/process-record.js';
 import { Dispatch, type PlannedCommit } from './dispatch.js';
 import { dispatchNeeds, inFlight, type ConsumeMode, type ConsumeParts } from './mode.js';
@@ -17,6 +18,9 @@ const COMMIT_EVERY_MS = 100;
 // Retries run outside transactions, which hold only one commit: Kafka Streams' 10 s under exactly-once.
 // A consumer killed mid-transaction holds its partitions' offsets back until the broker aborts it, this long at most.
 const TRANSACTION_TIMEOUT_MS = 10_000;
+
+/** What a decided record keeps until its transaction commits: its outcome, and a dead letter's record. */
+type Decided = Exclude<Outcome, { kind: 'dead-letter' }> | (Outcome & { kind: 'dead-letter'; record: SourceRecord });
 
 /** The prefix of the transactional ids exactly-once consumers use: `<prefix><group>-<instance id or uuid>`. */
 export const TRANSACTIONAL_ID_PREFIX = 'orders-';
@@ -42,8 +46,9 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   const transactions = new Transactions(session, transactionalIdOf(options.group, options.instanceId), TRANSACTION_TIMEOUT_MS);
 
   // Decisions are pure functions of the record (seed, orderId, attempt): they wait here, side-effect free,
-  // until a transaction commits them, and after a crash the same records are decided the same way.
-  const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
+  // until a transaction commits them, and after a crash the same records are decided the same way. Only
+  // a dead letter keeps its record (it is written whole); an order keeps its outcome alone.
+  const dispatch = new Dispatch<Decided>(dispatchNeeds(parts), (record, outcome) => (outcome.kind === 'dead-letter' ? { ...outcome, record } : outcome));
 
   // A partition's aggregate and the offsets done above its committed one travel in the offset's
   // metadata: one committed() call, whatever its history. Offsets committed by orders before that have
@@ -74,35 +79,35 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
   };
 
   // What a transaction commits for a partition: its aggregate with the fresh orders, and what is done above the front.
-  const stateOf = ({ lease, plan }: PlannedCommit<Outcome>): CommitState | undefined => {
+  const stateOf = ({ lease, plan }: PlannedCommit<Decided>): CommitState | undefined => {
     let aggregate = totals.aggregateOf(lease);
     if (aggregate === undefined) return undefined;
-    for (const { result: { result } } of plan.fresh) if (result.kind === 'processed') aggregate = addOrder(aggregate, result.order.price);
+    for (const { result } of plan.fresh) if (result.kind === 'processed') aggregate = addOrder(aggregate, result.order.price);
     return { aggregate, doneAbove: plan.doneAbove };
   };
   const fit = new MetadataFit((line) => session.logger.warn(line), options.topic);
 
   // The outcome of these counts, and their events are told, once their transaction committed.
-  const committed = (commits: OffsetCommit<Outcome>[]): void => {
+  const committed = (commits: OffsetCommit<Decided>[]): void => {
     for (const commit of commits) {
       let aggregate = totals.aggregateOf(commit.lease) ?? EMPTY_AGGREGATE;
       dispatch.committed(commit);
       // Only under the lease it was read with: an old commit says nothing of a newer assignment's end.
       if (totals.holds(commit.lease)) parts.done.report(commit.partition, commit.plan.next - 1);
-      for (const { result: { record, result } } of commit.plan.fresh) {
+      for (const { offset, result } of commit.plan.fresh) {
         if (result.kind === 'processed') aggregate = addOrder(aggregate, result.order.price);
         totals.set(commit.lease, aggregate);
-        tally.record(record, result, totals.total());
+        tally.record(commit.partition, String(offset), result, totals.total());
       }
     }
   };
 
   // A transaction that failed may still have committed (a commit under way when its broker went away, a
   // producer left behind): its offsets and their metadata tell, read as stable offsets.
-  let uncertain: OffsetCommit<Outcome>[] | undefined;
+  let uncertain: OffsetCommit<Decided>[] | undefined;
   // Judged on the partitions still owned under its leases: a transaction is all or nothing, so one of them
   // showing what it wrote proves it committed, whatever a later owner did to the others since.
-  const landed = async (commits: OffsetCommit<Outcome>[]): Promise<OffsetCommit<Outcome>[]> => {
+  const landed = async (commits: OffsetCommit<Decided>[]): Promise<OffsetCommit<Decided>[]> => {
     const owned = commits.filter(({ lease }) => totals.holds(lease));
     if (owned.length === 0) return [];
     const found = await consumer.committed(options.topic, owned.map(({ partition }) => partition), session.timeoutMs);
@@ -132,7 +137,7 @@ export function exactlyOnce(parts: ConsumeParts): ConsumeMode {
         // fixed 20 ms for the partitions a send adds. Then the records, queued; the commit fails if any is not written.
         await txn.sendOffsets(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata })), consumer);
         for (const { plan } of commits) {
-          for (const { result: { record, result } } of plan.fresh) if (result.kind === 'dead-letter') txn.produce(options.dlqTopic, deadLetterOf(options.group, record, result));
+          for (const { result } of plan.fresh) if (result.kind === 'dead-letter') txn.produce(options.dlqTopic, deadLetterOf(options.group, result.record, result));
         }
       });
     } catch (error) {

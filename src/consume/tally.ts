@@ -1,6 +1,5 @@
 import type { Order } from '../avro/codec.js';
 import { messageOf } from '../errors.js';
-import type { SourceRecord } from '../kafka/record.js';
 import { EMPTY_AGGREGATE, type Aggregate } from '../processing/aggregate.js';
 import type { DeadLetterReason } from '../processing/dlq.js';
 import type { FlightStatus } from '../processing/flight.js';
@@ -46,6 +45,8 @@ export interface ConsumeEvents {
   flush?(): void;
   /** Each second: the lag of the assigned partitions, the rate, and with --exit-at-end how far to the end. */
   progress?(report: ProgressReport): void;
+  /** Characters of events told that the output's reader has not taken yet: no record is taken in while many are. */
+  unwritten?(): number;
 }
 
 export interface ConsumeSummary {
@@ -65,16 +66,16 @@ export class Tally {
 
   constructor(private readonly events: ConsumeEvents) {}
 
-  /** `total` is the owned partitions' aggregate after this outcome. */
-  record(record: SourceRecord, outcome: Outcome, total: Aggregate): void {
+  /** The outcome of the record at `partition`/`offset`; `total` is the owned partitions' aggregate after it. */
+  record(partition: number, offset: string, outcome: Outcome, total: Aggregate): void {
     this.processed++;
     if (outcome.kind === 'processed') {
       this.succeeded++;
       const { order, attempts } = outcome;
-      this.events.processed({ order, partition: record.partition, offset: record.offset, attempts, aggregate: total, latencyMs: Date.now() - order.createdAt });
+      this.events.processed({ order, partition, offset, attempts, aggregate: total, latencyMs: Date.now() - order.createdAt });
     } else {
       this.deadLettered++;
-      this.events.deadLettered({ orderId: outcome.orderId, partition: record.partition, offset: record.offset, reason: outcome.reason, attempts: outcome.attempts, errorMessage: messageOf(outcome.error) });
+      this.events.deadLettered({ orderId: outcome.orderId, partition, offset, reason: outcome.reason, attempts: outcome.attempts, errorMessage: messageOf(outcome.error) });
     }
   }
 

@@ -75,6 +75,7 @@ export class ConsumeWatch {
       ...(events.flight === undefined ? {} : { flight: (status) => events.flight?.(status) }),
       ...(events.flush === undefined ? {} : { flush: () => events.flush?.() }),
       ...(events.progress === undefined ? {} : { progress: (report) => events.progress?.(report) }),
+      ...(events.unwritten === undefined ? {} : { unwritten: () => events.unwritten?.() ?? 0 }),
     };
   }
 

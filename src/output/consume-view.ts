@@ -82,6 +82,9 @@ export function consumeView(term: Terminal, dlqTopic: string, log: (line: string
     flush() {
       lines.flush();
     },
+    unwritten() {
+      return term.unwritten?.() ?? 0;
+    },
     close() {
       if (progress !== undefined) clearInterval(progress);
       lines.flush();

@@ -12,10 +12,12 @@ export interface Terminal {
   out: Write;
   /** stderr is a terminal: spinners and pretty logs are welcome there. */
   interactive: boolean;
+  /** Characters given to `out` that its reader has not taken yet (a pipe read slower than written). */
+  unwritten?(): number;
 }
 
 export function terminal(json: boolean): Terminal {
-  return { json, out: (line) => process.stdout.write(`${line}\n`), interactive: process.stderr.isTTY === true && !json };
+  return { json, out: (line) => process.stdout.write(`${line}\n`), interactive: process.stderr.isTTY === true && !json, unwritten: () => process.stdout.writableLength };
 }
 
 /** Whatever a view keeps running (a spinner, a progress timer) stops here, also when the command fails. */

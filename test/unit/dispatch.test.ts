@@ -50,6 +50,15 @@ function rest(from: number, count: number): SourceRecord[] {
 }
 
 describe('dispatching records', () => {
+  it('takes nothing in while the output\'s reader is far behind, and takes the records once it caught up (issue 27: 121 MB of lines piled up in a pipe)', async () => {
+    let unwritten = 9_000_000;
+    const parts = partsFor(new AbortController().signal);
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds({ ...parts, events: { ...parts.events, unwritten: () => unwritten } }), (_record, outcome) => outcome);
+    assert.equal(await dispatch.accept(records(5)), 0, 'nothing is taken while 9 MB of lines wait for the reader');
+    unwritten = 0;
+    assert.equal(await dispatch.accept(records(5)), 5, 'all of them once it read them');
+  });
+
   it('holds at most 20,000 records read and not committed: accept takes what fits at once, never waits, and takes the rest after a commit', async () => {
     const parts = partsFor(new AbortController().signal);
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
@@ -67,7 +76,7 @@ describe('dispatching records', () => {
     assert.equal(dispatch.hasRoom(), true);
     assert.equal(await dispatch.accept(rest(20_000, 5)), 5);
     await dispatch.idle();
-    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ result: { record } }) => record.offset), ['20000', '20001', '20002', '20003', '20004']);
+    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ offset }) => String(offset)), ['20000', '20001', '20002', '20003', '20004']);
   });
 
   it('asks again for a commit when the record that blocked the front finishes while the hold is full', async () => {
@@ -178,7 +187,7 @@ describe('dispatching records', () => {
     assert.equal(failures.length, 1);
     assert.ok(failures[0] instanceof InternalError);
     assert.match((failures[0] as Error).message, /^orders\/0@1 failed unexpectedly: a bug$/);
-    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ result: { record } }) => record.offset), ['0'], 'nothing past the failed record is committable');
+    assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ offset }) => String(offset)), ['0'], 'nothing past the failed record is committable');
   });
 
   it('passes the records the last commit named as done above its offset: they are not run again after a restart (issue 18)', async () => {
