@@ -10,6 +10,7 @@ import type { PartitionTotals } from '../processing/partition-totals.js';
 import { Committer } from './committer.js';
 import type { Dispatch, DispatchNeeds } from './dispatch.js';
 import { orderProcessor } from './process-order.js';
+import { RepeatedWarning } from './repeated-warning.js';
 import { Restores, type RestoreWork } from './restores.js';
 import type { ConsumeEvents, Tally } from './tally.js';
 
@@ -130,11 +131,24 @@ export function inFlight<T, R>(
 // lines held 121 MB of them (812 MB peak RSS, 1,000,000 orders, --json piped to tail); 8 MB is 0.3 s of
 // lines at 100,000 orders/s, more than a turn of the reader (100 ms), so the pipe does not run dry.
 const OUTPUT_BEHIND_AT_MOST = 8_000_000;
+// A wait for stdout's reader is said as it begins, once a minute at most (a pipe read slowly flips often).
+const OUTPUT_WAIT_SAID_EVERY_MS = 60_000;
 
 /** What a Dispatch needs of the parts: the slots, the stop, the leases of the totals, the order processing, the output, the session's failure. */
 export function dispatchNeeds({ options, gate, stop, totals, decoder, events, session }: ConsumeParts): DispatchNeeds {
+  const waiting = new RepeatedWarning(OUTPUT_WAIT_SAID_EVERY_MS);
+  let behind = false;
   return {
-    outputBehind: () => (events.unwritten?.() ?? 0) > OUTPUT_BEHIND_AT_MOST,
+    outputBehind: () => {
+      const now = (events.unwritten?.() ?? 0) > OUTPUT_BEHIND_AT_MOST;
+      // Said, or a consumer stalled by a pipe nobody reads (| less, a blocked log collector) looks like a hang.
+      if (now && !behind) {
+        const line = waiting.line(`stdout's reader is more than ${OUTPUT_BEHIND_AT_MOST / 1_000_000} MB of lines behind: no order is taken in until it reads them`, Date.now());
+        if (line !== undefined) session.logger.warn(line);
+      }
+      behind = now;
+      return now;
+    },
     maxInFlight: options.maxInFlight,
     gate,
     stop,

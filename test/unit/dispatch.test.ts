@@ -53,8 +53,12 @@ describe('dispatching records', () => {
   it('takes nothing in while the output\'s reader is far behind, and takes the records once it caught up (issue 27: 121 MB of lines piled up in a pipe)', async () => {
     let unwritten = 9_000_000;
     const parts = partsFor(new AbortController().signal);
-    const dispatch = new Dispatch<Outcome>(dispatchNeeds({ ...parts, events: { ...parts.events, unwritten: () => unwritten } }), (_record, outcome) => outcome);
+    const warnings: string[] = [];
+    const said = { ...session, logger: { warn: (line: string) => warnings.push(line) } } as unknown as KafkaSession;
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds({ ...parts, session: said, events: { ...parts.events, unwritten: () => unwritten } }), (_record, outcome) => outcome);
     assert.equal(await dispatch.accept(records(5)), 0, 'nothing is taken while 9 MB of lines wait for the reader');
+    assert.equal(await dispatch.accept(records(5)), 0, 'nor when offered again');
+    assert.deepEqual(warnings, ['stdout\'s reader is more than 8 MB of lines behind: no order is taken in until it reads them'], 'said once, as the wait begins');
     unwritten = 0;
     assert.equal(await dispatch.accept(records(5)), 5, 'all of them once it read them');
   });

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { HEAP_GROWING_PERCENT, heapGrowthFlag } from '../../src/heap-growth.js';
 
 describe('heap growth', () => {
-  it('sets V8\'s heap growing percent unless the user\'s node options do', () => {
-    assert.equal(heapGrowthFlag('', []), `--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-    assert.equal(heapGrowthFlag('--max-old-space-size=512', ['--enable-source-maps']), `--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-    assert.equal(heapGrowthFlag('--heap-growing-percent=100', []), undefined, 'NODE_OPTIONS wins');
-    assert.equal(heapGrowthFlag('', ['--heap_growing_percent=20']), undefined, 'a node flag wins, in either spelling');
+  it('sets V8\'s heap growing percent unless node\'s own command line does', () => {
+    assert.equal(heapGrowthFlag([]), `--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    assert.equal(heapGrowthFlag(['--enable-source-maps', '--max-old-space-size=512']), `--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    assert.equal(heapGrowthFlag(['--heap-growing-percent=100']), undefined, 'a node flag wins');
+    assert.equal(heapGrowthFlag(['--heap_growing_percent=20']), undefined, 'in either spelling');
   });
 });
