@@ -31,10 +31,10 @@ export interface OffsetsReader {
  * (src/kafka/consumer/group-offsets.ts): librdkafka's admin OffsetFetch answered NOT_COORDINATOR (a
  * coordinator moving or loading) crashes the process (issue 26), and that would be the test's own.
  */
-export async function offsetsReader(brokers: string, group: string, timeoutMs = 10_000): Promise<OffsetsReader> {
-  // read_uncommitted: the last offsets committed, at once, as the admin's fetchOffsets read them (librdkafka
-  // asks for stable offsets under read_committed, its default, and waits out any open transaction).
-  const consumer = new NativeConsumer({ 'group.id': group, 'metadata.broker.list': brokers, 'enable.auto.commit': false, 'isolation.level': 'read_uncommitted' }, () => {});
+export async function offsetsReader(brokers: string, group: string, timeoutMs = 10_000, stable = false): Promise<OffsetsReader> {
+  // read_uncommitted: the last offsets committed, at once, as the admin's fetchOffsets read them; `stable`
+  // (read_committed): librdkafka asks for stable offsets and waits until no transaction holds one pending.
+  const consumer = new NativeConsumer({ 'group.id': group, 'metadata.broker.list': brokers, 'enable.auto.commit': false, 'isolation.level': stable ? 'read_committed' : 'read_uncommitted' }, () => {});
   await consumer.connect(timeoutMs);
   return {
     read: async (topic, partitions) => new Map((await consumer.committed(topic, partitions, timeoutMs)).map((entry) => [entry.partition, entry])),
