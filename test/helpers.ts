@@ -26,12 +26,18 @@ export interface OffsetsReader {
   close(): Promise<void>;
 }
 
+/** How a reader reads: each request's timeout, and whether it waits out open transactions. */
+export interface OffsetsReading {
+  timeoutMs?: number;
+  stable?: boolean;
+}
+
 /**
  * `group`'s committed offsets, read by a consumer that never joins it, as orders reads them
  * (src/kafka/consumer/group-offsets.ts): librdkafka's admin OffsetFetch answered NOT_COORDINATOR (a
  * coordinator moving or loading) crashes the process (issue 26), and that would be the test's own.
  */
-export async function offsetsReader(brokers: string, group: string, timeoutMs = 10_000, stable = false): Promise<OffsetsReader> {
+export async function offsetsReader(brokers: string, group: string, { timeoutMs = 10_000, stable = false }: OffsetsReading = {}): Promise<OffsetsReader> {
   // read_uncommitted: the last offsets committed, at once, as the admin's fetchOffsets read them; `stable`
   // (read_committed): librdkafka asks for stable offsets and waits until no transaction holds one pending.
   const consumer = new NativeConsumer({ 'group.id': group, 'metadata.broker.list': brokers, 'enable.auto.commit': false, 'isolation.level': stable ? 'read_committed' : 'read_uncommitted' }, () => {});
@@ -43,13 +49,18 @@ export async function offsetsReader(brokers: string, group: string, timeoutMs = 
 }
 
 /** `group`'s committed offset of each of `partitions` of `topic` (-1: none), by one reader made for it. */
-export async function committedOffsets(brokers: string, group: string, topic: string, partitions: number[]): Promise<Map<number, CommittedOffset>> {
-  const reader = await offsetsReader(brokers, group);
+export async function committedOffsets(brokers: string, group: string, topic: string, partitions: number[], reading: OffsetsReading = {}): Promise<Map<number, CommittedOffset>> {
+  const reader = await offsetsReader(brokers, group, reading);
   try {
     return await reader.read(topic, partitions);
   } finally {
     await reader.close();
   }
+}
+
+/** The offsets alone, by partition. */
+export function offsetsOf(found: Map<number, CommittedOffset>): Map<number, number> {
+  return new Map([...found].map(([partition, { offset }]) => [partition, offset]));
 }
 
 /** The broker that scripts/test.sh started. */

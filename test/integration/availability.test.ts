@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import { decodeOrder } from '../../src/avro/codec.js';
 import { assertExact, consumeFlags, expectation, names, untilStatsCount, type Names } from '../exactness.js';
-import { committedOffsets, eventually, offsetsReader, readAll, runOrders, startOrders, type OffsetsReader, type OrdersProcess } from '../helpers.js';
+import { committedOffsets, eventually, offsetsOf, offsetsReader, readAll, runOrders, startOrders, type OffsetsReader, type OrdersProcess } from '../helpers.js';
 
 // The three-node cluster (stock group settings); no broker is touched here: consumers die, not brokers.
 const BROKERS = process.env.ORDERS_TEST_CLUSTER_BROKERS;
@@ -31,8 +31,7 @@ const PARTITIONS = [0, 1, 2, 3, 4, 5];
 
 /** The group's committed offset of each partition of the topic (-1: none), through `reader` if given (a sampler's own), as orders reads it (test/helpers.ts). */
 async function committed(n: Names, reader?: OffsetsReader): Promise<Map<number, number>> {
-  const found = reader === undefined ? await committedOffsets(BROKERS ?? '', n.group, n.topic, PARTITIONS) : await reader.read(n.topic, PARTITIONS);
-  return new Map([...found].map(([partition, { offset }]) => [partition, offset]));
+  return offsetsOf(reader === undefined ? await committedOffsets(BROKERS ?? '', n.group, n.topic, PARTITIONS) : await reader.read(n.topic, PARTITIONS));
 }
 
 /** The partitions a consumer owns by its own log: each assignment adds, each revoke removes. */
@@ -120,12 +119,7 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
       let theirsLast: Map<number, number> | undefined;
       const lastRead = (async () => {
         await new Promise((resolve) => setTimeout(resolve, 1_000));
-        const reader = await offsetsReader(BROKERS ?? '', n.group, 60_000, true);
-        try {
-          theirsLast = new Map([...await reader.read(n.topic, theirs)].map(([partition, { offset }]) => [partition, offset]));
-        } finally {
-          await reader.close();
-        }
+        theirsLast = offsetsOf(await committedOffsets(BROKERS ?? '', n.group, n.topic, theirs, { timeoutMs: 60_000, stable: true }));
       })();
       t.after(() => lastRead.catch(() => {}));
       let firstSurvivorCommitMs: number | undefined;

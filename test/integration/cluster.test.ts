@@ -10,7 +10,7 @@ import kafkaJavascript from '@confluentinc/kafka-javascript';
 import { decodeOrder } from '../../src/avro/codec.js';
 import { orderGenerator } from '../../src/orders/generate.js';
 import { assertExact, consumeFlags, expectation, names, untilStatsCount, type Names } from '../exactness.js';
-import { committedOffsets, eventually, jsonLines, readAll, runOrders, startOrders, type OrdersProcess } from '../helpers.js';
+import { committedOffsets, eventually, jsonLines, offsetsOf, readAll, runOrders, startOrders, type OrdersProcess } from '../helpers.js';
 
 // The three-node cluster scripts/test.sh started (RF 3, min.insync.replicas=2); its nodes are killed here.
 const BROKERS = process.env.ORDERS_TEST_CLUSTER_BROKERS;
@@ -138,11 +138,6 @@ async function endOffsets(topic: string): Promise<Map<number, number>> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/** `group`'s committed offset of each of `partitions` of `topic` (-1 for none), read as orders reads it (not by the admin client: test/helpers.ts). */
-async function committedOn(group: string, topic: string, partitions: number[]): Promise<Map<number, number>> {
-  return new Map([...await committedOffsets(BROKERS ?? '', group, topic, partitions)].map(([partition, { offset }]) => [partition, offset]));
 }
 
 const sameOffsets = (a: Map<number, number>, b: Map<number, number>): boolean => a.size === b.size && [...a].every(([partition, offset]) => b.get(partition) === offset);
@@ -457,7 +452,7 @@ describe('a three-broker cluster losing brokers (real cluster)', { concurrency: 
       let lastRead = 'nothing read yet';
       await eventually(async () => {
         try {
-          const now = await committedOn(alo.n.group, alo.n.topic, [...ends.keys()]);
+          const now = offsetsOf(await committedOffsets(BROKERS ?? '', alo.n.group, alo.n.topic, [...ends.keys()]));
           lastRead = JSON.stringify([...now]);
           return sameOffsets(now, ends);
         } catch (error) {
