@@ -192,7 +192,8 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
     // librdkafka reported them delivered (each mode counted them so): they are unknown, not acknowledged.
     if (eachOrder) deliveries.acknowledged -= unwritten.count;
     deliveries.unknown += unwritten.count;
-    deliveries.firstError ??= `librdkafka reported ${unwritten.count} order(s) to ${unwritten.partitions.join(', ')} delivered after the broker refused them unwritten (a later request of the partition succeeded under a new leader)`;
+    const why = `librdkafka reported ${unwritten.count} order(s) to ${unwritten.partitions.join(', ')} delivered after the broker refused them unwritten (a later request of the partition succeeded under a new leader)`;
+    deliveries.firstError = deliveries.firstError === undefined ? why : `${deliveries.firstError}; and ${why}`;
   }
   session.steps.throwIfFailed();
 
