@@ -187,6 +187,14 @@ export async function produce(options: ProduceOptions, session: KafkaSession, ev
     else deliveries.unknown += left;
     deliveries.firstError = stalledFor;
   }
+  const unwritten = answers.ackedUnwritten();
+  if (unwritten !== undefined) {
+    // librdkafka reported them delivered (each mode counted them so): they are unknown, not acknowledged.
+    if (eachOrder) deliveries.acknowledged -= unwritten.count;
+    deliveries.unknown += unwritten.count;
+    const why = `librdkafka reported ${unwritten.count} order(s) to ${unwritten.partitions.join(', ')} delivered after the broker refused them unwritten (a later request of the partition succeeded under a new leader)`;
+    deliveries.firstError = deliveries.firstError === undefined ? why : `${deliveries.firstError}; and ${why}`;
+  }
   session.steps.throwIfFailed();
 
   const elapsedMs = performance.now() - started;

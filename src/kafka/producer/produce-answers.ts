@@ -37,22 +37,46 @@ const BROKER_ERRORS: Readonly<Record<string, string>> = {
 const LEADERSHIP = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'NETWORK_EXCEPTION']);
 
 // "[thrd:…]: 127.0.0.1:17092/1: orders [3]: MessageSet with 514 message(s) (MsgId 6, BaseSeq 5) encountered error: Local: Timed out (actions Retry,MsgPossiblyPersisted)"
-const MESSAGE_SET = /(\S+\/\S+): (\S+) \[(\d+)\]: MessageSet with \d+ message\(s\) \([^)]*\) (delivered|encountered error: (.*?) \(actions [^)]*\))/;
+const MESSAGE_SET = /(\S+\/\S+): (\S+) \[(\d+)\]: MessageSet with (\d+) message\(s\) \(MsgId (\d+)[^)]*\) (delivered|encountered error: (.*?) \(actions ([^)]*)\))/;
+
+// "[thrd:…]: 127.0.0.1:17093/2: orders [3] 1 message(s) implicitly acked by subsequent batch success (msgids 1..1, last acked 7)"
+const IMPLICIT_ACK = /(\S+) \[(\d+)\] \d+ message\(s\) implicitly acked by subsequent batch success \(msgids (\d+)\.\.(\d+),/;
 
 // librdkafka's warning while an idempotent producer has no producer id (nothing is sent until it has one).
 const PID_REFUSED = /Failed to acquire idempotence PID from broker (\S+): (.*?): retrying/;
 
 /** A line of librdkafka's msg debug about one request's answer: delivered, or failed and why. */
 export function parseAnswer(line: string): { broker: string; topic: string; partition: number; error: string | undefined } | undefined {
+  const found = parseMessageSet(line);
+  return found === undefined ? undefined : { broker: found.broker, topic: found.topic, partition: found.partition, error: found.error };
+}
+
+/** A request's answer with the messages it carried (librdkafka's msgids, per partition) and whether a refusal wrote nothing. */
+function parseMessageSet(line: string): { broker: string; topic: string; partition: number; error: string | undefined; first: number; count: number; notWritten: boolean } | undefined {
   const found = MESSAGE_SET.exec(line);
   if (found === null) return undefined;
-  const [, broker = '', topic = '', partition = '', outcome = '', error] = found;
-  return { broker, topic, partition: Number(partition), error: outcome === 'delivered' ? undefined : error };
+  const [, broker = '', topic = '', partition = '', count = '', first = '', outcome = '', error, actions = ''] = found;
+  return {
+    broker, topic, partition: Number(partition), error: outcome === 'delivered' ? undefined : error,
+    first: Number(first), count: Number(count), notWritten: outcome !== 'delivered' && actions.split(',').includes('MsgNotPersisted'),
+  };
+}
+
+/** Messages librdkafka counted as delivered because a later request of their partition was (msgids first..last). */
+export function parseImplicitAck(line: string): { topic: string; partition: number; first: number; last: number } | undefined {
+  const found = IMPLICIT_ACK.exec(line);
+  if (found === null) return undefined;
+  const [, topic = '', partition = '', first = '', last = ''] = found;
+  return { topic, partition: Number(partition), first: Number(first), last: Number(last) };
 }
 
 /** Each partition's failing answers since its last acknowledgement, fed with librdkafka's log lines. */
 export class ProduceAnswers {
   private readonly failing = new Map<string, PartitionAnswer>();
+  // Per partition, the msgids of requests the broker refused without writing them (MsgNotPersisted), until a retry of them is delivered.
+  private readonly refusedUnwritten = new Map<string, Array<{ first: number; last: number }>>();
+  // Per partition ("orders [3]"), how many messages librdkafka counted delivered though nothing wrote them.
+  private readonly unwrittenAcked = new Map<string, number>();
   // The producer id's refusals since the first one; the producer says when it has its id.
   private pidRefused: { broker: string; error: string; since: number } | undefined;
 
@@ -65,9 +89,15 @@ export class ProduceAnswers {
       this.pidRefused = { broker: pid[1] ?? '', error: pid[2] ?? '', since: this.pidRefused?.since ?? this.now() };
       return;
     }
-    const answer = parseAnswer(line);
+    const implicit = parseImplicitAck(line);
+    if (implicit !== undefined) {
+      this.implicitlyAcked(implicit);
+      return;
+    }
+    const answer = parseMessageSet(line);
     if (answer === undefined) return;
     const key = `${answer.topic}/${answer.partition}`;
+    this.trackUnwritten(key, answer);
     if (answer.error === undefined) {
       this.failing.delete(key);
       return;
@@ -78,6 +108,37 @@ export class ProduceAnswers {
       fromBroker: answer.error.startsWith('Broker: '), leadershipMoving: name !== undefined && LEADERSHIP.has(name),
       failingSince: this.failing.get(key)?.failingSince ?? this.now(),
     });
+  }
+
+  // A refusal that wrote nothing is remembered until a request with those messages is delivered.
+  private trackUnwritten(key: string, answer: { error: string | undefined; first: number; count: number; notWritten: boolean }): void {
+    const last = answer.first + answer.count - 1;
+    const ranges = this.refusedUnwritten.get(key) ?? [];
+    const rest = ranges.filter((range) => range.last < answer.first || range.first > last);
+    if (answer.notWritten) rest.push({ first: answer.first, last });
+    if (rest.length > 0) this.refusedUnwritten.set(key, rest);
+    else this.refusedUnwritten.delete(key);
+  }
+
+  // librdkafka infers a delivery from a later request's success (right after an answer that may have been
+  // written); after a refusal that wrote nothing, the broker can accept the later request with a gap in the
+  // sequence (a new leader with no state of this producer), and the refused orders are lost.
+  private implicitlyAcked(implicit: { topic: string; partition: number; first: number; last: number }): void {
+    const ranges = this.refusedUnwritten.get(`${implicit.topic}/${implicit.partition}`) ?? [];
+    let count = 0;
+    for (const range of ranges) count += Math.max(0, Math.min(range.last, implicit.last) - Math.max(range.first, implicit.first) + 1);
+    if (count === 0) return;
+    const where = `${implicit.topic} [${implicit.partition}]`;
+    this.unwrittenAcked.set(where, (this.unwrittenAcked.get(where) ?? 0) + count);
+  }
+
+  /**
+   * Orders librdkafka reported delivered though the broker refused the only request of theirs it
+   * answered, and none was delivered since: they are very likely not in the topic.
+   */
+  ackedUnwritten(): { count: number; partitions: string[] } | undefined {
+    if (this.unwrittenAcked.size === 0) return undefined;
+    return { count: [...this.unwrittenAcked.values()].reduce((sum, count) => sum + count, 0), partitions: [...this.unwrittenAcked.keys()] };
   }
 
   /**
