@@ -70,7 +70,7 @@ export class Dispatch<T> {
   private readonly skips = new Map<number, { generation: number; offsets: Set<number> }>();
   // The hold was found full, and no record left it since.
   private full = false;
-  // The hold reached half full, and has not been below half since: a commit was asked for then.
+  // The hold reached half full, and has not been below a quarter since: a commit was asked for then.
   private filling = false;
 
   /** Called when a record finished; exactly-once commits soon after. */
@@ -233,7 +233,8 @@ export class Dispatch<T> {
   private release(records: number): void {
     this.held -= records;
     if (this.hasRoom()) this.full = false;
-    if (2 * this.held < this.holdAtMost) this.filling = false;
+    // Not at half: records a blocked front keeps (a retry backing off) could hold it there, a commit at every batch.
+    if (4 * this.held < this.holdAtMost) this.filling = false;
   }
 
   // Runs the record now (its slot taken), or after the running record of its key; a record still running joins the chains.

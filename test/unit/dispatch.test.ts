@@ -83,7 +83,7 @@ describe('dispatching records', () => {
     assert.deepEqual(frontOf(dispatch)?.plan.fresh.map(({ offset }) => String(offset)), ['20000', '20001', '20002', '20003', '20004']);
   });
 
-  it('asks for a commit once as the hold reaches half full, and again only after a commit took it below half (issue 27: waiting for the 1 s commit with a full hold paused partitions 45 times per 1,000,000 orders)', async () => {
+  it('asks for a commit once as the hold reaches half full, and again only after a commit took it below a quarter (issue 27: waiting for the 1 s commit with a full hold paused partitions 45 times per 1,000,000 orders)', async () => {
     const parts = partsFor(new AbortController().signal);
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (_record, outcome) => outcome);
     const read = reading(dispatch, 9_999);
@@ -100,6 +100,29 @@ describe('dispatching records', () => {
     assert.equal(read.asked, 1, 'the commit emptied the hold: below half again');
     assert.equal(await dispatch.accept(rest(20_099, 1)), 1);
     assert.equal(read.asked, 2, 'half full again: asked again');
+  });
+
+  it('does not ask again while a blocked front keeps the hold between a quarter and half full (a commit at every batch otherwise)', async () => {
+    const parts = partsFor(new AbortController().signal);
+    parts.totals.assign([1]);
+    let finishFirst = (): void => {};
+    const first = new Promise<Outcome | undefined>((resolve) => { finishFirst = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
+    // Offset 0 backs off: the 6,000 records behind it finish but stay held until it does.
+    const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => (record.partition === 0 && record.offset === '0' ? first : outcome));
+    const read = reading(dispatch, 6_000);
+    await tick();
+    assert.equal(read.asked, 0);
+    const other = (from: number, count: number): SourceRecord[] => rest(from, count).map((record) => ({ ...record, partition: 1 }));
+    assert.equal(await dispatch.accept(other(0, 4_000)), 4_000);
+    assert.equal(read.asked, 1, 'half full: asked');
+    await tick();
+    const freed = dispatch.plans([1], false)[0];
+    assert.ok(freed);
+    dispatch.committed(freed);
+    assert.equal(await dispatch.accept(other(4_000, 4_000)), 4_000, 'back at half with partition 0 still blocked');
+    assert.equal(read.asked, 1, 'not asked again: the hold never went below a quarter');
+    finishFirst();
+    await dispatch.idle();
   });
 
   it('asks again for a commit when the record that blocked the front finishes while the hold is full', async () => {
