@@ -109,8 +109,8 @@ export function inFlight<T, R>(
       committer = new Committer(timed(commits.commit, parts.commitTook), commits.everyMs, parts.session.logger);
       // A commit as soon as the previous one is done and something finished: latency is one commit.
       if (commits.eager) dispatch.onFinished = () => committer?.soon();
-      // Reading waits for room: what finished is committed now, not at the next tick.
-      dispatch.onFull = () => committer?.soon();
+      // Reading would wait for room: what finished is committed now, not at the next tick.
+      dispatch.onFilling = () => committer?.soon();
     },
     handle: (records) => dispatch.accept(records),
     drain: async () => {
