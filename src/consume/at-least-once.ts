@@ -58,7 +58,9 @@ export function atLeastOnce(parts: ConsumeParts): ConsumeMode {
   const commitFinished = async (partitions?: number[]): Promise<boolean> => {
     const commits = offsetCommits(dispatch, partitions, ({ plan }) => ({ doneAbove: plan.doneAbove }), fit);
     if (commits.length === 0) return false;
-    tally.flush();
+    // A SIGKILL takes the lines stdout still queues for a slow reader: 36 orders of a killed member were
+    // committed without their lines in cluster.test. Stopped meanwhile: not committed, read again next time.
+    if (!(await tally.written(stop))) return false;
     await consumer.commit(commits.map(({ partition, plan, metadata }) => ({ topic: options.topic, partition, offset: plan.next, metadata })));
     for (const commit of commits) {
       dispatch.committed(commit);
