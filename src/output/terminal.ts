@@ -36,9 +36,10 @@ export function drained(stream: NodeJS.WritableStream & { writableLength: number
   return new Promise((resolve) => {
     const stopped = (): void => resolve(false);
     stop.addEventListener('abort', stopped, { once: true });
-    stream.write('', () => {
+    // A write that failed (EPIPE: the reader went away) did not take the lines out.
+    stream.write('', (error?: Error | null) => {
       stop.removeEventListener('abort', stopped);
-      resolve(true);
+      resolve(error === undefined || error === null);
     });
   });
 }

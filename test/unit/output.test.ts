@@ -38,6 +38,17 @@ describe('lines out of the process before a commit (at-least-once)', () => {
     assert.equal(await waiting, false);
     assert.equal(await drained(new Writable({ write: (_chunk, _encoding, done) => done() }), stop.signal), true, 'nothing queued: at once');
   });
+
+  it('resolves false when the write fails (EPIPE: the reader went away), so nothing is committed for lines that never left', async () => {
+    const waiting: Array<(error: Error) => void> = [];
+    const stream = new Writable({ write: (_chunk, _encoding, done) => { waiting.push(done); } });
+    stream.on('error', () => {});
+    stream.write('{"event":"order"}\n');
+    const out = drained(stream, new AbortController().signal);
+    const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+    for (const done of waiting.splice(0)) done(epipe);
+    assert.equal(await out, false);
+  });
 });
 
 describe('the consume progress line', () => {
