@@ -47,6 +47,8 @@ export interface ConsumeEvents {
   progress?(report: ProgressReport): void;
   /** Characters of events told that the output's reader has not taken yet: no record is taken in while many are. */
   unwritten?(): number;
+  /** True once the events told so far have left the process (not queued in it for a slow reader); false if `stop` came first. */
+  written?(stop: AbortSignal): Promise<boolean>;
 }
 
 export interface ConsumeSummary {
@@ -79,9 +81,13 @@ export class Tally {
     }
   }
 
-  /** At-least-once, before a commit: an order's event is out before its offset is committed, so a crash cannot lose it. */
-  flush(): void {
+  /**
+   * At-least-once, before a commit: an order's event is out of the process before its offset is
+   * committed, so a crash cannot lose it; false when `stop` came first (then nothing may be committed).
+   */
+  written(stop: AbortSignal): Promise<boolean> {
     this.events.flush?.();
+    return this.events.written?.(stop) ?? Promise.resolve(true);
   }
 
   summary(aggregate: Aggregate = EMPTY_AGGREGATE, seed: number): ConsumeSummary {

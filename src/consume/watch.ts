@@ -76,6 +76,7 @@ export class ConsumeWatch {
       ...(events.flush === undefined ? {} : { flush: () => events.flush?.() }),
       ...(events.progress === undefined ? {} : { progress: (report) => events.progress?.(report) }),
       ...(events.unwritten === undefined ? {} : { unwritten: () => events.unwritten?.() ?? 0 }),
+      ...(events.written === undefined ? {} : { written: (stop: AbortSignal) => events.written?.(stop) ?? Promise.resolve(true) }),
     };
   }
 

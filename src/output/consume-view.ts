@@ -85,6 +85,10 @@ export function consumeView(term: Terminal, dlqTopic: string, log: (line: string
     unwritten() {
       return term.unwritten?.() ?? 0;
     },
+    written(stop) {
+      lines.flush();
+      return term.written?.(stop) ?? Promise.resolve(true);
+    },
     close() {
       if (progress !== undefined) clearInterval(progress);
       lines.flush();

@@ -14,10 +14,34 @@ export interface Terminal {
   interactive: boolean;
   /** Characters given to `out` that its reader has not taken yet (a pipe read slower than written). */
   unwritten?(): number;
+  /** True once everything given to `out` so far has left the process; false if `stop` came first. */
+  written?(stop: AbortSignal): Promise<boolean>;
 }
 
 export function terminal(json: boolean): Terminal {
-  return { json, out: (line) => process.stdout.write(`${line}\n`), interactive: process.stderr.isTTY === true && !json, unwritten: () => process.stdout.writableLength };
+  return {
+    json, out: (line) => process.stdout.write(`${line}\n`), interactive: process.stderr.isTTY === true && !json,
+    unwritten: () => process.stdout.writableLength,
+    written: (stop) => drained(process.stdout, stop),
+  };
+}
+
+/**
+ * Node queues what a pipe does not take at once, and a SIGKILL takes the queue with it: resolves true
+ * once what was written before has left (an empty write calls back after the writes ahead of it).
+ */
+export function drained(stream: NodeJS.WritableStream & { writableLength: number }, stop: AbortSignal): Promise<boolean> {
+  if (stream.writableLength === 0) return Promise.resolve(true);
+  if (stop.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const stopped = (): void => resolve(false);
+    stop.addEventListener('abort', stopped, { once: true });
+    // A write that failed (EPIPE: the reader went away) did not take the lines out.
+    stream.write('', (error?: Error | null) => {
+      stop.removeEventListener('abort', stopped);
+      resolve(error === undefined || error === null);
+    });
+  });
 }
 
 /** Whatever a view keeps running (a spinner, a progress timer) stops here, also when the command fails. */

@@ -463,8 +463,8 @@ describe('a three-broker cluster losing brokers (real cluster)', { concurrency: 
       const survivors = alo.consumers.filter(alive);
       for (const consumer of survivors) consumer.child.kill('SIGTERM');
       for (const stopped of await Promise.all(survivors.map((c) => c.done))) assert.equal(stopped.code, 0, stopped.stderr);
-      // An order's line is written (synchronously, to a pipe) before its offset can be committed, so a
-      // SIGKILL cannot take the line of an order the group passed: one it took was read again by another.
+      // At-least-once commits an order's offset only once its line left the process (test/integration/lines-first.test.ts),
+      // so a SIGKILL cannot take the line of an order the group passed: one it took was read again by another.
       const processed = new Set(alo.consumers.flatMap((c) => c.events().filter((e) => e.event === 'order' && e.status === 'ok').map((e) => String(e.orderId))));
       // The DLQ, read back read_committed with the tool's own dlq-tail.
       const tail = await runOrders(['dlq-tail', '--broker', BROKERS ?? '', '--dlq-topic', alo.n.dlq, '--exit-at-end', '--json', '--timeout-ms', TIMEOUT_MS]);

@@ -1,9 +1,55 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
+import { Writable } from 'node:stream';
 import { consumeView } from '../../src/output/consume-view.js';
+import { drained } from '../../src/output/terminal.js';
 import { orderLine, sentJson } from '../../src/output/json-lines.js';
 import { orderGenerator } from '../../src/orders/generate.js';
 import { average, totalPrice } from '../../src/processing/aggregate.js';
+
+describe('lines out of the process before a commit (at-least-once)', () => {
+  // A reader that takes each write only when told: what it has not taken stays queued in the stream.
+  function slowReader(): { stream: Writable; take: () => void } {
+    const waiting: Array<() => void> = [];
+    const stream = new Writable({ write: (_chunk, _encoding, done) => { waiting.push(done); } });
+    return { stream, take: () => { for (const done of waiting.splice(0)) done(); } };
+  }
+
+  it('resolves once what was written before has been taken, not before', async () => {
+    const { stream, take } = slowReader();
+    stream.write('{"event":"order"}\n');
+    let out: boolean | undefined;
+    void drained(stream, new AbortController().signal).then((result) => { out = result; });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(out, undefined, 'the line is still queued: no commit yet');
+    take();
+    await new Promise((resolve) => setImmediate(resolve));
+    take();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(out, true);
+  });
+
+  it('resolves false at a stop, so a reader that never reads cannot hold Ctrl-C', async () => {
+    const { stream } = slowReader();
+    stream.write('{"event":"order"}\n');
+    const stop = new AbortController();
+    const waiting = drained(stream, stop.signal);
+    stop.abort();
+    assert.equal(await waiting, false);
+    assert.equal(await drained(new Writable({ write: (_chunk, _encoding, done) => done() }), stop.signal), true, 'nothing queued: at once');
+  });
+
+  it('resolves false when the write fails (EPIPE: the reader went away), so nothing is committed for lines that never left', async () => {
+    const waiting: Array<(error: Error) => void> = [];
+    const stream = new Writable({ write: (_chunk, _encoding, done) => { waiting.push(done); } });
+    stream.on('error', () => {});
+    stream.write('{"event":"order"}\n');
+    const out = drained(stream, new AbortController().signal);
+    const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+    for (const done of waiting.splice(0)) done(epipe);
+    assert.equal(await out, false);
+  });
+});
 
 describe('the consume progress line', () => {
   it('shows the orders in flight and in backoff each second while retries wait, though nothing else is printed', () => {
