@@ -41,13 +41,14 @@ export interface ConsumeEvents {
   deadLettered(result: DeadLetteredOrder): void;
   /** Each second: what is in flight and waiting out a backoff. */
   flight?(status: FlightStatus): void;
-  /** Before a commit passes the orders told so far: whatever holds their events back writes them now. */
-  flush?(): void;
   /** Each second: the lag of the assigned partitions, the rate, and with --exit-at-end how far to the end. */
   progress?(report: ProgressReport): void;
   /** Characters of events told that the output's reader has not taken yet: no record is taken in while many are. */
   unwritten?(): number;
-  /** True once the events told so far have left the process (not queued in it for a slow reader); false if `stop` came first. */
+  /**
+   * Before a commit passes the orders told so far: whatever holds their events back writes them now; true
+   * once they have left the process (not queued in it for a slow reader), false if `stop` came first.
+   */
   written?(stop: AbortSignal): Promise<boolean>;
 }
 
@@ -86,7 +87,6 @@ export class Tally {
    * committed, so a crash cannot lose it; false when `stop` came first (then nothing may be committed).
    */
   written(stop: AbortSignal): Promise<boolean> {
-    this.events.flush?.();
     return this.events.written?.(stop) ?? Promise.resolve(true);
   }
 

@@ -73,7 +73,6 @@ export class ConsumeWatch {
         events.retrying(notice);
       },
       ...(events.flight === undefined ? {} : { flight: (status) => events.flight?.(status) }),
-      ...(events.flush === undefined ? {} : { flush: () => events.flush?.() }),
       ...(events.progress === undefined ? {} : { progress: (report) => events.progress?.(report) }),
       ...(events.unwritten === undefined ? {} : { unwritten: () => events.unwritten?.() ?? 0 }),
       ...(events.written === undefined ? {} : { written: (stop: AbortSignal) => events.written?.(stop) ?? Promise.resolve(true) }),

@@ -79,9 +79,6 @@ export function consumeView(term: Terminal, dlqTopic: string, log: (line: string
       out(`Permanent failure (${reason}) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage}`);
       out(`Moved to DLQ: ${what} (${dlqTopic})`);
     },
-    flush() {
-      lines.flush();
-    },
     unwritten() {
       return term.unwritten?.() ?? 0;
     },

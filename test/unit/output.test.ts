@@ -117,12 +117,12 @@ describe('the order line of consume --json', () => {
     view.close();
   });
 
-  it('writes what it holds when told to flush, as at-least-once does before each commit', () => {
+  it('writes what it holds when asked whether it is out, as at-least-once does before each commit', () => {
     const writes: string[] = [];
     const view = consumeView({ json: true, interactive: false, out: (text) => writes.push(text) }, 'orders-dlq');
     view.processed({ order: orderGenerator(4)(), partition: 0, offset: '0', attempts: 1, aggregate: { count: 1, totalCents: 100 }, latencyMs: 1 });
     assert.equal(writes.length, 0, 'held until the end of the turn');
-    view.flush?.();
+    void view.written?.(new AbortController().signal);
     assert.equal(writes.length, 1, 'out before the commit is asked for');
     view.close();
   });
