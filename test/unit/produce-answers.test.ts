@@ -36,7 +36,7 @@ describe('librdkafka\'s msg debug lines, per version the lockfile allows', () =>
       assert.deepEqual(parseImplicitAck(implicitAck), { topic: 'loss-a-1796687163', partition: 3, first: 1, last: 1 }, version);
       assert.equal(parseAnswer(delivered)?.error, undefined, version);
       assert.equal(parseAnswer(delivered)?.partition, 0, version);
-      assert.deepEqual(parseAnswer(refused), { broker: '127.0.0.1:17092/1', topic: 'orders', partition: 3, error: 'Broker: Not enough in-sync replicas' }, version);
+      assert.deepEqual(parseAnswer(refused), { broker: '127.0.0.1:17092/1', topic: 'orders', partition: 3, error: 'Broker: Not enough in-sync replicas', first: 6, count: 514, notWritten: true }, version);
     }
   });
 });
@@ -87,8 +87,8 @@ describe('orders librdkafka counts delivered that no request wrote', () => {
 
 describe('what the partition leaders answered a producer', () => {
   it('reads delivered and failed request lines, and nothing else', () => {
-    assert.deepEqual(parseAnswer(line(3, NER)), { broker: '127.0.0.1:17092/1', topic: 'orders', partition: 3, error: 'Broker: Not enough in-sync replicas' });
-    assert.deepEqual(parseAnswer(line(0, 'delivered')), { broker: '127.0.0.1:17092/1', topic: 'orders', partition: 0, error: undefined });
+    assert.deepEqual(parseAnswer(line(3, NER)), { broker: '127.0.0.1:17092/1', topic: 'orders', partition: 3, error: 'Broker: Not enough in-sync replicas', first: 6, count: 514, notWritten: true });
+    assert.deepEqual(parseAnswer(line(0, 'delivered')), { broker: '127.0.0.1:17092/1', topic: 'orders', partition: 0, error: undefined, first: 6, count: 514, notWritten: false });
     assert.equal(parseAnswer('[thrd:main]: Partition orders [0] changed leader'), undefined);
   });
 

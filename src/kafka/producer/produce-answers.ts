@@ -45,14 +45,11 @@ const IMPLICIT_ACK = /(\S+) \[(\d+)\] \d+ message\(s\) implicitly acked by subse
 // librdkafka's warning while an idempotent producer has no producer id (nothing is sent until it has one).
 const PID_REFUSED = /Failed to acquire idempotence PID from broker (\S+): (.*?): retrying/;
 
-/** A line of librdkafka's msg debug about one request's answer: delivered, or failed and why. */
-export function parseAnswer(line: string): { broker: string; topic: string; partition: number; error: string | undefined } | undefined {
-  const found = parseMessageSet(line);
-  return found === undefined ? undefined : { broker: found.broker, topic: found.topic, partition: found.partition, error: found.error };
-}
-
-/** A request's answer with the messages it carried (librdkafka's msgids, per partition) and whether a refusal wrote nothing. */
-function parseMessageSet(line: string): { broker: string; topic: string; partition: number; error: string | undefined; first: number; count: number; notWritten: boolean } | undefined {
+/**
+ * A line of librdkafka's msg debug about one request's answer: delivered, or failed and why, with the
+ * messages it carried (librdkafka's msgids, per partition) and whether a refusal wrote nothing.
+ */
+export function parseAnswer(line: string): { broker: string; topic: string; partition: number; error: string | undefined; first: number; count: number; notWritten: boolean } | undefined {
   const found = MESSAGE_SET.exec(line);
   if (found === null) return undefined;
   const [, broker = '', topic = '', partition = '', count = '', first = '', outcome = '', error, actions = ''] = found;
@@ -94,7 +91,7 @@ export class ProduceAnswers {
       this.implicitlyAcked(implicit);
       return;
     }
-    const answer = parseMessageSet(line);
+    const answer = parseAnswer(line);
     if (answer === undefined) return;
     const key = `${answer.topic}/${answer.partition}`;
     this.trackUnwritten(key, answer);
@@ -111,7 +108,7 @@ export class ProduceAnswers {
   }
 
   // A refusal that wrote nothing is remembered until a request with those messages is delivered.
-  private trackUnwritten(key: string, answer: { error: string | undefined; first: number; count: number; notWritten: boolean }): void {
+  private trackUnwritten(key: string, answer: { first: number; count: number; notWritten: boolean }): void {
     const last = answer.first + answer.count - 1;
     const ranges = this.refusedUnwritten.get(key) ?? [];
     const rest = ranges.filter((range) => range.last < answer.first || range.first > last);
