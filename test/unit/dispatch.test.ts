@@ -44,6 +44,13 @@ function reading(dispatch: Dispatch<Outcome>, count: number): { accepted: number
   return seen;
 }
 
+// An outcome that comes only once `finish` is called: a record backing off, say, which holds its partition's front.
+function heldBack(): { outcome: Promise<Outcome | undefined>; finish: () => void } {
+  let finish = (): void => {};
+  const outcome = new Promise<Outcome | undefined>((resolve) => { finish = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
+  return { outcome, finish };
+}
+
 // Records `from`.. of partition 0, as a reader offers again what was not taken.
 function rest(from: number, count: number): SourceRecord[] {
   return records(from + count).slice(from);
@@ -105,8 +112,7 @@ describe('dispatching records', () => {
   it('does not ask again while a blocked front keeps the hold between a quarter and half full (a commit at every batch otherwise)', async () => {
     const parts = partsFor(new AbortController().signal);
     parts.totals.assign([1]);
-    let finishFirst = (): void => {};
-    const first = new Promise<Outcome | undefined>((resolve) => { finishFirst = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
+    const { outcome: first, finish: finishFirst } = heldBack();
     // Offset 0 backs off: the 6,000 records behind it finish but stay held until it does.
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => (record.partition === 0 && record.offset === '0' ? first : outcome));
     const read = reading(dispatch, 6_000);
@@ -127,8 +133,7 @@ describe('dispatching records', () => {
 
   it('asks again for a commit when the record that blocked the front finishes while the hold is full', async () => {
     const parts = partsFor(new AbortController().signal);
-    let finishFirst = (): void => {};
-    const first = new Promise<Outcome | undefined>((resolve) => { finishFirst = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
+    const { outcome: first, finish: finishFirst } = heldBack();
     // Offset 0 is slow (say a retry backing off): nothing behind it may be committed yet.
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => (record.offset === '0' ? first : outcome));
     const read = reading(dispatch, 20_001);
@@ -256,8 +261,7 @@ describe('dispatching records', () => {
 
   it('names the restored finished offsets not read yet in every commit until they are read (issue 25, point 2)', async () => {
     const parts = partsFor(new AbortController().signal);
-    let finishFirst = (): void => {};
-    const first = new Promise<Outcome | undefined>((resolve) => { finishFirst = () => resolve({ kind: 'processed', order: { orderId: 'o-1', product: 'dock', price: 1, createdAt: 0 }, attempts: 1 }); });
+    const { outcome: first, finish: finishFirst } = heldBack();
     // Offset 0 backs off for long; the last commit before this assignment named 1, 2, 5 and 6 as done.
     const dispatch = new Dispatch<Outcome>(dispatchNeeds(parts), (record, outcome) => (record.offset === '0' ? first : outcome));
     const lease = parts.totals.lease(0);
