@@ -1,6 +1,7 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { ConsumerGlobalConfig, EofEvent, KafkaConsumer, LibrdKafkaError, Message, TopicPartitionOffsetAndMetadata } from '@confluentinc/kafka-javascript';
 import { Lifecycle } from '../lifecycle.js';
+import { FetchWake } from './fetch-wake.js';
 import type { LibraryListener } from '../producer/native-producer.js';
 
 const { ERR__ASSIGN_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
@@ -8,6 +9,9 @@ const { ERR__ASSIGN_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
 // consume(n) waits this long for a first message, then takes only what is ready: Ctrl-C, the end of
 // the topic and a rebalance are looked at between two calls.
 const CONSUME_WAIT_MS = 100;
+
+// A query that wakes a leader's connection (fetch-wake.ts) gives up after this: a leader away holds it no longer.
+const WAKE_QUERY_MS = 1_000;
 
 // Methods lib/kafka-consumer.js has that the binding's type definitions leave out.
 interface UntypedMethods {
@@ -52,6 +56,10 @@ export class NativeConsumer {
   private closing = false;
   // Its life: connected once, every call that calls back counted, disconnected once (src/kafka/lifecycle.ts).
   private readonly life: Lifecycle;
+  // After librdkafka or this side resumed partitions: their leaders' connections fetch now, not in up to 1 s.
+  private readonly fetchWake = new FetchWake((topic, partition) => this.life.call(() => new Promise<void>((resolve) => {
+    this.client.queryWatermarkOffsets(topic, partition, WAKE_QUERY_MS, () => resolve());
+  })));
   /** Told of a commit the broker refused: commit() only queues it, and its answer comes inside consume(). */
   commitRefused: (error: LibrdKafkaError) => void = () => {};
 
@@ -133,6 +141,8 @@ export class NativeConsumer {
         else this.client.assign(rebalance.partitions);
       } else if (cooperative) this.client.incrementalUnassign(rebalance.partitions);
       else this.client.unassign();
+      // librdkafka paused every assigned partition for the rebalance and resumed them in the call above.
+      if (!this.closing) this.fetchWake.wake(this.client.assignments());
     } catch (error) {
       // librdkafka refuses an (un)assign it no longer expects (Erroneous state, seen while a static member
       // closed: soak seed 20261207 round 30); thrown inside rebalance_cb it was uncaught and the member never
@@ -150,7 +160,9 @@ export class NativeConsumer {
 
   resume(topic: string, partitions: number[]): void {
     if (!this.life.usable) return;
-    this.client.resume(partitions.map((partition) => ({ topic, partition })));
+    const resumed = partitions.map((partition) => ({ topic, partition }));
+    this.client.resume(resumed);
+    this.fetchWake.wake(resumed);
   }
 
   /** The partitions of `topic` assigned to this consumer. */
@@ -197,6 +209,7 @@ export class NativeConsumer {
   /** Leaves the group (what must be committed was, before) and lets go of the connections, once its calls ended. */
   async disconnect(): Promise<void> {
     this.closing = true;
+    this.fetchWake.stop();
     // What is still queued is handed over now, in order: close() waits for librdkafka's rebalance to end.
     if (this.life.usable) for (let rebalance = this.takeRebalance(); rebalance !== undefined; rebalance = this.takeRebalance()) this.finish(rebalance);
     await this.life.close();

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FetchWake } from '../../src/kafka/consumer/fetch-wake.js';
+
+/** A query that records its partition and settles only when released, one release per call. */
+function heldQueries(): { asked: string[]; inFlight: () => number; release: () => Promise<void>; query: (topic: string, partition: number) => Promise<void> } {
+  const asked: string[] = [];
+  const waiting: (() => void)[] = [];
+  let inFlight = 0;
+  return {
+    asked,
+    inFlight: () => inFlight,
+    query: (topic, partition) => {
+      asked.push(`${topic}/${partition}`);
+      inFlight++;
+      return new Promise((resolve) => waiting.push(() => {
+        inFlight--;
+        resolve();
+      }));
+    },
+    release: async () => {
+      waiting.shift()?.();
+      // Lets the wake's loop take its next partition.
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+describe('waking the leaders of resumed partitions', () => {
+  it('queries each partition once, one at a time, however often it is asked meanwhile', async () => {
+    const held = heldQueries();
+    const wake = new FetchWake(held.query);
+    wake.wake([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    wake.wake([{ topic: 't', partition: 1 }, { topic: 't', partition: 2 }]);
+    assert.deepEqual(held.asked, ['t/0']);
+    assert.equal(held.inFlight(), 1);
+    await held.release();
+    assert.deepEqual(held.asked, ['t/0', 't/1']);
+    assert.equal(held.inFlight(), 1);
+    await held.release();
+    await held.release();
+    assert.deepEqual(held.asked, ['t/0', 't/1', 't/2']);
+    assert.equal(held.inFlight(), 0);
+  });
+
+  it('queries a partition again when asked while its own query is out: that query may have gone before the resume took hold', async () => {
+    const held = heldQueries();
+    const wake = new FetchWake(held.query);
+    wake.wake([{ topic: 't', partition: 0 }]);
+    wake.wake([{ topic: 't', partition: 0 }]);
+    await held.release();
+    await held.release();
+    assert.deepEqual(held.asked, ['t/0', 't/0']);
+    wake.wake([{ topic: 't', partition: 3 }]);
+    assert.deepEqual(held.asked, ['t/0', 't/0', 't/3'], 'a wake after the queue ran dry starts it again');
+  });
+
+  it('goes on after a failed query, and starts none after stop', async () => {
+    let calls = 0;
+    const failing = new FetchWake(async () => {
+      calls++;
+      throw new Error('leader away');
+    });
+    failing.wake([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(calls, 2);
+
+    const held = heldQueries();
+    const wake = new FetchWake(held.query);
+    wake.wake([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    wake.stop();
+    await held.release();
+    wake.wake([{ topic: 't', partition: 2 }]);
+    await held.release();
+    assert.deepEqual(held.asked, ['t/0']);
+  });
+});
