@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FetchWake } from '../../src/kafka/consumer/fetch-wake.js';
+import { FetchWake, WAKE_USEFUL_MS } from '../../src/kafka/consumer/fetch-wake.js';
+
+const always = (): boolean => true;
 
 /** A query that records its partition and settles only when released, one release per call. */
 function heldQueries(): { asked: string[]; inFlight: () => number; release: () => Promise<void>; query: (topic: string, partition: number) => Promise<void> } {
@@ -29,7 +31,7 @@ function heldQueries(): { asked: string[]; inFlight: () => number; release: () =
 describe('waking the leaders of resumed partitions', () => {
   it('queries each partition once, one at a time, however often it is asked meanwhile', async () => {
     const held = heldQueries();
-    const wake = new FetchWake(held.query);
+    const wake = new FetchWake(held.query, always);
     wake.wake([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
     wake.wake([{ topic: 't', partition: 1 }, { topic: 't', partition: 2 }]);
     assert.deepEqual(held.asked, ['t/0']);
@@ -45,7 +47,7 @@ describe('waking the leaders of resumed partitions', () => {
 
   it('queries a partition again when asked while its own query is out: that query may have gone before the resume took hold', async () => {
     const held = heldQueries();
-    const wake = new FetchWake(held.query);
+    const wake = new FetchWake(held.query, always);
     wake.wake([{ topic: 't', partition: 0 }]);
     wake.wake([{ topic: 't', partition: 0 }]);
     await held.release();
@@ -60,18 +62,33 @@ describe('waking the leaders of resumed partitions', () => {
     const failing = new FetchWake(async () => {
       calls++;
       throw new Error('leader away');
-    });
+    }, always);
     failing.wake([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(calls, 2);
 
     const held = heldQueries();
-    const wake = new FetchWake(held.query);
+    const wake = new FetchWake(held.query, always);
     wake.wake([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
     wake.stop();
     await held.release();
     wake.wake([{ topic: 't', partition: 2 }]);
     await held.release();
     assert.deepEqual(held.asked, ['t/0']);
+  });
+
+  it('skips a partition no longer wanted (revoked, or paused again) when its turn comes, and one asked for too long ago: its connection woke by itself', async () => {
+    const held = heldQueries();
+    let clock = 0;
+    const wanted = new Set(['t/0', 't/1', 't/2', 't/3']);
+    const wake = new FetchWake(held.query, (topic, partition) => wanted.has(`${topic}/${partition}`), () => clock);
+    wake.wake([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }, { topic: 't', partition: 2 }]);
+    wanted.delete('t/1');
+    // A leader away holds the first query past the time the others were useful.
+    clock = WAKE_USEFUL_MS + 1;
+    wake.wake([{ topic: 't', partition: 3 }]);
+    await held.release();
+    await held.release();
+    assert.deepEqual(held.asked, ['t/0', 't/3']);
   });
 });
