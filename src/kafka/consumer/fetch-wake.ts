@@ -41,7 +41,8 @@ export class FetchWake {
     for (const { topic, partition } of partitions) this.pending.set(partitionKey(topic, partition), { topic, partition, at });
     if (this.running || this.pending.size === 0) return;
     this.running = true;
-    void this.run();
+    // After the caller's turn: a revoke resumes partitions just before it hands them over.
+    setImmediate(() => void this.run());
   }
 
   /** No query starts after this one. */
@@ -64,8 +65,17 @@ export class FetchWake {
     for (const [key, next] of this.pending) {
       if (this.stopped) return undefined;
       this.pending.delete(key);
-      if (this.now() - next.at <= WAKE_USEFUL_MS && this.wanted(next.topic, next.partition)) return next;
+      if (this.now() - next.at <= WAKE_USEFUL_MS && this.stillWanted(next)) return next;
     }
     return undefined;
+  }
+
+  // Asking the client may throw (not connected): then the partition is not woken, nothing else fails.
+  private stillWanted({ topic, partition }: TopicPartition): boolean {
+    try {
+      return this.wanted(topic, partition);
+    } catch {
+      return false;
+    }
   }
 }

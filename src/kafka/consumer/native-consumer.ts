@@ -14,6 +14,8 @@ const CONSUME_WAIT_MS = 100;
 // answered later than its timeout makes librdkafka drop that connection (socket.max.fails), and a broker
 // answers it after the fetch it holds (fetch.wait.max.ms, 500 ms); not later: close waits for it (DRAIN_MS).
 const WAKE_QUERY_MS = 4_000;
+// A user's fetch.wait.max.ms above this leaves no margin to the query's timeout: no wakes then.
+const WAKE_FETCH_WAIT_AT_MOST_MS = WAKE_QUERY_MS / 2;
 
 // Methods lib/kafka-consumer.js has that the binding's type definitions leave out.
 interface UntypedMethods {
@@ -65,12 +67,14 @@ export class NativeConsumer {
     (topic, partition) => this.life.call(() => new Promise<void>((resolve) => {
       this.client.queryWatermarkOffsets(topic, partition, WAKE_QUERY_MS, () => resolve());
     })),
-    (topic, partition) => !this.paused.has(partitionKey(topic, partition)) && this.assignment(topic).includes(partition),
+    (topic, partition) => this.wakes && !this.paused.has(partitionKey(topic, partition)) && this.assignment(topic).includes(partition),
   );
+  private readonly wakes: boolean;
   /** Told of a commit the broker refused: commit() only queues it, and its answer comes inside consume(). */
   commitRefused: (error: LibrdKafkaError) => void = () => {};
 
   constructor(config: ConsumerGlobalConfig, private readonly onLibrary: LibraryListener) {
+    this.wakes = Number(config['fetch.wait.max.ms'] ?? 500) <= WAKE_FETCH_WAIT_AT_MOST_MS;
     this.client = new kafkaJavascript.KafkaConsumer({
       ...config,
       rebalance_cb: (error: LibrdKafkaError, assignment: { topic: string; partition: number }[]) => {
@@ -160,10 +164,14 @@ export class NativeConsumer {
     if (!this.closing && this.life.usable) this.fetchWake.wake(this.keptAfter(rebalance));
   }
 
-  // The partitions assigned before the rebalance and still now.
+  // The partitions assigned before the rebalance and still now; none if librdkafka cannot say (a wake is optional).
   private keptAfter(rebalance: Rebalance): TopicPartition[] {
     const added = new Set(rebalance.kind === 'assign' ? rebalance.partitions.map(({ topic, partition }) => partitionKey(topic, partition)) : []);
-    return this.client.assignments().filter(({ topic, partition }) => !added.has(partitionKey(topic, partition))).map(({ topic, partition }) => ({ topic, partition }));
+    try {
+      return this.client.assignments().filter(({ topic, partition }) => !added.has(partitionKey(topic, partition))).map(({ topic, partition }) => ({ topic, partition }));
+    } catch {
+      return [];
+    }
   }
 
   /** Stops fetching `partitions` of `topic` (they stay assigned) until resume. */
