@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import { decodeOrder } from '../../src/avro/codec.js';
 import { assertExact, consumeFlags, expectation, names, untilStatsCount, type Names } from '../exactness.js';
@@ -53,24 +53,31 @@ const settled = (a: OrdersProcess, b: OrdersProcess, topic: string): boolean => 
 };
 const handled = (consumer: OrdersProcess): number => consumer.events().filter((e) => e.event === 'order' || e.event === 'dlq').length;
 
-/** Makes the topic with six partitions, then orders keep coming at 500/s, 1,000 per produce run, until stopped; every run must exit 0. */
-async function feed(n: Names): Promise<{ stop: () => Promise<number> }> {
-  // Made here first: a consumer that got there before the first run would make it with three partitions.
+// Orders the feed may send at most: 400 s at 500/s, longer than any test here runs.
+const FEED_AT_MOST = 200_000;
+
+/**
+ * Makes the topic with six partitions, then orders keep coming at 500/s from one produce process until
+ * stopped, which says how many it wrote (it must exit 0, every order acknowledged). One process, not runs
+ * of 1,000: each run's start left 1-1.5 s without an order, which read as a pause of the survivor's commits.
+ */
+async function feed(t: Pick<TestContext, 'after'>, n: Names): Promise<{ stop: () => Promise<number> }> {
+  // Made here first: a consumer that got there before the feed would make it with three partitions.
   const made = await runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic, '--count', '0', '--partitions', '6', '--replication-factor', '3']);
   assert.equal(made.code, 0, made.stderr);
-  let feeding = true;
-  let runs = 0;
-  const done = (async () => {
-    while (feeding) {
-      const produced = await runOrders(['produce', '--broker', BROKERS ?? '', '--topic', n.topic, '--count', '1000', '--seed', String(500 + runs), '--rate', '500',
-        '--partitions', '6', '--replication-factor', '3', '--json', '--report', 'summary'], { timeoutMs: 120_000 });
-      assert.equal(produced.code, 0, produced.stderr);
-      runs++;
-    }
-    return runs;
-  })();
-  done.catch(() => {});
-  return { stop: async () => { feeding = false; return done; } };
+  const producer = startOrders(t, ['produce', '--broker', BROKERS ?? '', '--topic', n.topic, '--count', String(FEED_AT_MOST), '--seed', '500', '--rate', '500',
+    '--partitions', '6', '--replication-factor', '3', '--json', '--report', 'summary']);
+  return {
+    stop: async () => {
+      producer.child.kill('SIGTERM');
+      const stopped = await producer.done;
+      assert.equal(stopped.code, 0, stopped.stderr.slice(-1500));
+      const summary = producer.events().find((e) => e.event === 'summary');
+      assert.ok(summary !== undefined && summary.unknown === 0 && summary.acknowledged === summary.requested, `the feed's summary: ${JSON.stringify(summary)}`);
+      assert.ok(Number(summary.acknowledged) < FEED_AT_MOST, 'the feed ran out of orders before the test stopped it');
+      return Number(summary.acknowledged);
+    },
+  };
 }
 
 async function ordersIn(topic: string, count: number): Promise<Record<string, unknown>[]> {
@@ -88,8 +95,7 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
       // an at-least-once survivor's commits are refused meanwhile (REBALANCE_IN_PROGRESS: 8.1 s measured,
       // docs/consume.md "Groups"); its hand-over time is in the table there.
       const flags = [...consumeFlags(n, seed, BROKERS), '--guarantee', guarantee, '--timeout-ms', '30000', '-X', 'group.protocol=consumer'];
-      const feeder = await feed(n);
-      t.after(() => feeder.stop());
+      const feeder = await feed(t, n);
       const info = { LOG_LEVEL: 'info' };
       const survivor = startOrders(t, flags, info);
       const doomed = startOrders(t, flags, info);
@@ -147,8 +153,8 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
       assert.ok(longestPauseMs <= 2_000, `the survivor's commits paused ${Math.round(longestPauseMs)} ms`);
       assert.ok(movedMs !== undefined && movedMs <= bound, `the dead consumer's partitions ${theirs.join(', ')} were not committed again within ${bound} ms`);
 
-      const runs = await feeder.stop();
-      const orders = await ordersIn(n.topic, runs * 1000);
+      const fed = await feeder.stop();
+      const orders = await ordersIn(n.topic, fed);
       if (guarantee === 'exactly-once') {
         const expected = expectation(orders, seed);
         await untilStatsCount(n, expected.count, 180_000, [survivor, replacement], BROKERS);
@@ -167,8 +173,7 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
     const n = names('avail-static');
     const seed = 62;
     const base = [...consumeFlags(n, seed, BROKERS), '--timeout-ms', '30000'];
-    const feeder = await feed(n);
-    t.after(() => feeder.stop());
+    const feeder = await feed(t, n);
     const info = { LOG_LEVEL: 'info' };
     const other = startOrders(t, [...base, '--instance-id', 'a'], info);
     const doomed = startOrders(t, [...base, '--instance-id', 'b'], info);
@@ -189,8 +194,8 @@ describe('a consumer group losing a member (real cluster, no broker touched)', {
     assert.equal(rebalances(other, n.topic), otherRebalances, `the other consumer saw a rebalance: ${other.stderr.slice(-1500)}`);
     assert.ok(firstOrderMs < 5_000, `the restart's first order came ${Math.round(firstOrderMs)} ms after the kill`);
 
-    const runs = await feeder.stop();
-    const orders = await ordersIn(n.topic, runs * 1000);
+    const fed = await feeder.stop();
+    const orders = await ordersIn(n.topic, fed);
     const expected = expectation(orders, seed);
     await untilStatsCount(n, expected.count, 180_000, [other, restarted], BROKERS);
     t.diagnostic(`${orders.length} orders: ${await assertExact(n, expected, BROKERS)}`);

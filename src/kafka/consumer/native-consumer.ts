@@ -1,6 +1,7 @@
 import kafkaJavascript from '@confluentinc/kafka-javascript';
 import type { ConsumerGlobalConfig, EofEvent, KafkaConsumer, LibrdKafkaError, Message, TopicPartitionOffsetAndMetadata } from '@confluentinc/kafka-javascript';
 import { Lifecycle } from '../lifecycle.js';
+import { FetchWake, partitionKey, type TopicPartition } from './fetch-wake.js';
 import type { LibraryListener } from '../producer/native-producer.js';
 
 const { ERR__ASSIGN_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
@@ -8,6 +9,13 @@ const { ERR__ASSIGN_PARTITIONS } = kafkaJavascript.CODES.ERRORS;
 // consume(n) waits this long for a first message, then takes only what is ready: Ctrl-C, the end of
 // the topic and a rebalance are looked at between two calls.
 const CONSUME_WAIT_MS = 100;
+
+// A query that wakes a leader's connection (fetch-wake.ts) gives up after this. Not sooner: a request
+// answered later than its timeout makes librdkafka drop that connection (socket.max.fails), and a broker
+// answers it after the fetch it holds (fetch.wait.max.ms, 500 ms); not later: close waits for it (DRAIN_MS).
+const WAKE_QUERY_MS = 4_000;
+// A user's fetch.wait.max.ms above this leaves no margin to the query's timeout: no wakes then.
+const WAKE_FETCH_WAIT_AT_MOST_MS = WAKE_QUERY_MS / 2;
 
 // Methods lib/kafka-consumer.js has that the binding's type definitions leave out.
 interface UntypedMethods {
@@ -52,10 +60,21 @@ export class NativeConsumer {
   private closing = false;
   // Its life: connected once, every call that calls back counted, disconnected once (src/kafka/lifecycle.ts).
   private readonly life: Lifecycle;
+  // Partitions this side paused (pause, not yet resume): librdkafka keeps them paused across a rebalance.
+  private readonly paused = new Set<string>();
+  // After librdkafka or this side resumed partitions: their leaders' connections fetch now, not in up to 1 s.
+  private readonly fetchWake = new FetchWake(
+    (topic, partition) => this.life.call(() => new Promise<void>((resolve) => {
+      this.client.queryWatermarkOffsets(topic, partition, WAKE_QUERY_MS, () => resolve());
+    })),
+    (topic, partition) => this.wakes && !this.paused.has(partitionKey(topic, partition)) && this.assignment(topic).includes(partition),
+  );
+  private readonly wakes: boolean;
   /** Told of a commit the broker refused: commit() only queues it, and its answer comes inside consume(). */
   commitRefused: (error: LibrdKafkaError) => void = () => {};
 
   constructor(config: ConsumerGlobalConfig, private readonly onLibrary: LibraryListener) {
+    this.wakes = Number(config['fetch.wait.max.ms'] ?? 500) <= WAKE_FETCH_WAIT_AT_MOST_MS;
     this.client = new kafkaJavascript.KafkaConsumer({
       ...config,
       rebalance_cb: (error: LibrdKafkaError, assignment: { topic: string; partition: number }[]) => {
@@ -138,6 +157,20 @@ export class NativeConsumer {
       // closed: soak seed 20261207 round 30); thrown inside rebalance_cb it was uncaught and the member never
       // stopped. The group rebalances again by itself; the refusal is only reported.
       this.onLibrary(`${rebalance.kind} of ${rebalance.partitions.length} partitions refused by librdkafka: ${(error as { message?: unknown }).message ?? String(error)}`);
+      return;
+    }
+    // librdkafka paused every assigned partition for the rebalance and resumed them in the call above; those
+    // it just assigned start fetching by themselves (that wakes their connections).
+    if (!this.closing && this.life.usable) this.fetchWake.wake(this.keptAfter(rebalance));
+  }
+
+  // The partitions assigned before the rebalance and still now; none if librdkafka cannot say (a wake is optional).
+  private keptAfter(rebalance: Rebalance): TopicPartition[] {
+    const added = new Set(rebalance.kind === 'assign' ? rebalance.partitions.map(({ topic, partition }) => partitionKey(topic, partition)) : []);
+    try {
+      return this.client.assignments().filter(({ topic, partition }) => !added.has(partitionKey(topic, partition))).map(({ topic, partition }) => ({ topic, partition }));
+    } catch {
+      return [];
     }
   }
 
@@ -146,11 +179,15 @@ export class NativeConsumer {
     // A pause while the binding disconnects crashes it (confluentinc/confluent-kafka-javascript#34).
     if (!this.life.usable) return;
     this.client.pause(partitions.map((partition) => ({ topic, partition })));
+    for (const partition of partitions) this.paused.add(partitionKey(topic, partition));
   }
 
   resume(topic: string, partitions: number[]): void {
     if (!this.life.usable) return;
-    this.client.resume(partitions.map((partition) => ({ topic, partition })));
+    const resumed = partitions.map((partition) => ({ topic, partition }));
+    this.client.resume(resumed);
+    for (const partition of partitions) this.paused.delete(partitionKey(topic, partition));
+    this.fetchWake.wake(resumed);
   }
 
   /** The partitions of `topic` assigned to this consumer. */
@@ -197,6 +234,7 @@ export class NativeConsumer {
   /** Leaves the group (what must be committed was, before) and lets go of the connections, once its calls ended. */
   async disconnect(): Promise<void> {
     this.closing = true;
+    this.fetchWake.stop();
     // What is still queued is handed over now, in order: close() waits for librdkafka's rebalance to end.
     if (this.life.usable) for (let rebalance = this.takeRebalance(); rebalance !== undefined; rebalance = this.takeRebalance()) this.finish(rebalance);
     await this.life.close();
