@@ -62,8 +62,8 @@ export class FetchWake {
   }
 
   private take(): TopicPartition | undefined {
+    // stop() empties the queue: nothing is taken after it.
     for (const [key, next] of this.pending) {
-      if (this.stopped) return undefined;
       this.pending.delete(key);
       if (this.now() - next.at <= WAKE_USEFUL_MS && this.stillWanted(next)) return next;
     }

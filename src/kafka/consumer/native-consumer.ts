@@ -63,18 +63,17 @@ export class NativeConsumer {
   // Partitions this side paused (pause, not yet resume): librdkafka keeps them paused across a rebalance.
   private readonly paused = new Set<string>();
   // After librdkafka or this side resumed partitions: their leaders' connections fetch now, not in up to 1 s.
-  private readonly fetchWake = new FetchWake(
-    (topic, partition) => this.life.call(() => new Promise<void>((resolve) => {
-      this.client.queryWatermarkOffsets(topic, partition, WAKE_QUERY_MS, () => resolve());
-    })),
-    (topic, partition) => this.wakes && !this.paused.has(partitionKey(topic, partition)) && this.assignment(topic).includes(partition),
-  );
-  private readonly wakes: boolean;
+  private readonly fetchWake: FetchWake | undefined;
   /** Told of a commit the broker refused: commit() only queues it, and its answer comes inside consume(). */
   commitRefused: (error: LibrdKafkaError) => void = () => {};
 
   constructor(config: ConsumerGlobalConfig, private readonly onLibrary: LibraryListener) {
-    this.wakes = Number(config['fetch.wait.max.ms'] ?? 500) <= WAKE_FETCH_WAIT_AT_MOST_MS;
+    this.fetchWake = Number(config['fetch.wait.max.ms'] ?? 500) > WAKE_FETCH_WAIT_AT_MOST_MS ? undefined : new FetchWake(
+      (topic, partition) => this.life.call(() => new Promise<void>((resolve) => {
+        this.client.queryWatermarkOffsets(topic, partition, WAKE_QUERY_MS, () => resolve());
+      })),
+      (topic, partition) => !this.paused.has(partitionKey(topic, partition)) && this.assignment(topic).includes(partition),
+    );
     this.client = new kafkaJavascript.KafkaConsumer({
       ...config,
       rebalance_cb: (error: LibrdKafkaError, assignment: { topic: string; partition: number }[]) => {
@@ -161,17 +160,19 @@ export class NativeConsumer {
     }
     // librdkafka paused every assigned partition for the rebalance and resumed them in the call above; those
     // it just assigned start fetching by themselves (that wakes their connections).
-    if (!this.closing && this.life.usable) this.fetchWake.wake(this.keptAfter(rebalance));
+    if (this.fetchWake !== undefined && !this.closing && this.life.usable) this.fetchWake.wake(this.keptAfter(rebalance));
   }
 
   // The partitions assigned before the rebalance and still now; none if librdkafka cannot say (a wake is optional).
+  // The assignment read here is the one the reader's next assignment() would read again.
   private keptAfter(rebalance: Rebalance): TopicPartition[] {
     const added = new Set(rebalance.kind === 'assign' ? rebalance.partitions.map(({ topic, partition }) => partitionKey(topic, partition)) : []);
     try {
-      return this.client.assignments().filter(({ topic, partition }) => !added.has(partitionKey(topic, partition))).map(({ topic, partition }) => ({ topic, partition }));
+      this.assigned = this.client.assignments();
     } catch {
       return [];
     }
+    return this.assigned.filter(({ topic, partition }) => !added.has(partitionKey(topic, partition)));
   }
 
   /** Stops fetching `partitions` of `topic` (they stay assigned) until resume. */
@@ -187,7 +188,7 @@ export class NativeConsumer {
     const resumed = partitions.map((partition) => ({ topic, partition }));
     this.client.resume(resumed);
     for (const partition of partitions) this.paused.delete(partitionKey(topic, partition));
-    this.fetchWake.wake(resumed);
+    this.fetchWake?.wake(resumed);
   }
 
   /** The partitions of `topic` assigned to this consumer. */
@@ -234,7 +235,7 @@ export class NativeConsumer {
   /** Leaves the group (what must be committed was, before) and lets go of the connections, once its calls ended. */
   async disconnect(): Promise<void> {
     this.closing = true;
-    this.fetchWake.stop();
+    this.fetchWake?.stop();
     // What is still queued is handed over now, in order: close() waits for librdkafka's rebalance to end.
     if (this.life.usable) for (let rebalance = this.takeRebalance(); rebalance !== undefined; rebalance = this.takeRebalance()) this.finish(rebalance);
     await this.life.close();
